@@ -1,0 +1,33 @@
+"""The ``hub`` command line.  Thin: every command calls a library function."""
+
+from __future__ import annotations
+
+import click
+
+from hub import __version__
+from hub.cli.dictionary_cmd import dictionary_group, schemas_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hub")
+def cli() -> None:
+    """Data-exchange hub for public-resource-trading platforms (公共资源交易平台)."""
+
+
+cli.add_command(dictionary_group)
+cli.add_command(schemas_group)
+
+
+def _register() -> None:
+    from hub.cli.generate_cmd import generate  # noqa: PLC0415
+    from hub.cli.validate_cmd import validate  # noqa: PLC0415
+
+    cli.add_command(validate)
+    cli.add_command(generate)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="hub")

@@ -1,0 +1,79 @@
+"""Load the dictionary files written by the importer into one frozen Dictionary."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+import hub
+from hub.dictionary.model import CodeSet, DataSet
+from hub.dictionary.paths import dictionary_dir
+from hub.errors import ConfigError, UsageError
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    spec_version: str
+    datasets: dict[str, DataSet]
+    codesets: dict[str, CodeSet]
+    by_data_no: dict[str, DataSet] = field(default_factory=dict)
+
+    def dataset(self, name: str) -> DataSet:
+        """Find a data set by name (``PROJECT``) or DATA_NO (``500``)."""
+        ds = self.datasets.get(name) or self.by_data_no.get(name)
+        if ds is None:
+            raise UsageError(
+                f"unknown data set {name!r}; expected a name or DATA_NO such as "
+                f"PROJECT or 500 (`hub dictionary list` shows all {len(self.datasets)})"
+            )
+        return ds
+
+    @property
+    def field_count(self) -> int:
+        return sum(len(d.fields) for d in self.datasets.values())
+
+
+def read_dictionary(directory: Path, spec_version: str) -> Dictionary:
+    problems: list[str] = []
+    datasets: dict[str, DataSet] = {}
+    files = sorted((directory / "datasets").glob("*.json"))
+    if not files:
+        raise ConfigError(
+            f"no data set files in {directory / 'datasets'}; run `hub dictionary import`"
+        )
+    for path in files:
+        try:
+            ds = DataSet.model_validate_json(path.read_bytes())
+        except ValidationError as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        datasets[ds.name] = ds
+    try:
+        raw = json.loads((directory / "codesets.json").read_text("utf-8"))
+        codesets = {c["name"]: CodeSet.model_validate(c) for c in raw}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{directory / 'codesets.json'}: {exc}") from exc
+    for ds in datasets.values():
+        for f in ds.fields:
+            if f.codeset and f.codeset not in codesets:
+                problems.append(f"{ds.name}.{f.id}: code set {f.codeset!r} is not defined")
+        if ds.parent and ds.parent.dataset not in datasets:
+            problems.append(f"{ds.name}: parent {ds.parent.dataset!r} is not a data set")
+    if problems:
+        raise ConfigError(problems)
+    return Dictionary(
+        spec_version=spec_version,
+        datasets=datasets,
+        codesets=codesets,
+        by_data_no={d.data_no: d for d in datasets.values()},
+    )
+
+
+@functools.cache
+def load_dictionary(spec_version: str = hub.SPEC_VERSION) -> Dictionary:
+    """The bundled dictionary for a spec version (read once per process)."""
+    return read_dictionary(dictionary_dir(spec_version), spec_version)

@@ -1,0 +1,28 @@
+"""Where the bundled data lives: ``schemas/`` beside the package, or inside the wheel."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import hub
+
+
+def schemas_dir() -> Path:
+    """The schemas folder: $HUB_SCHEMAS_DIR, the wheel's copy, or the source tree's."""
+    env = os.environ.get("HUB_SCHEMAS_DIR")
+    if env:
+        return Path(env)
+    pkg = Path(hub.__file__).resolve().parent
+    bundled = pkg / "_schemas"
+    if bundled.is_dir():
+        return bundled
+    return pkg.parent / "schemas"
+
+
+def dictionary_dir(spec_version: str = hub.SPEC_VERSION) -> Path:
+    return schemas_dir() / "dictionary" / f"v{spec_version}"
+
+
+def generated_dir(spec_version: str = hub.SPEC_VERSION) -> Path:
+    return schemas_dir() / "generated" / f"v{spec_version}"

@@ -1,0 +1,1 @@
+"""Deterministic, realistic generated batches (by seed) for tests, benches and the demo."""

@@ -1,0 +1,1 @@
+"""Record validation: schema first, then the rules a schema cannot express."""

@@ -1,0 +1,283 @@
+"""Validate batch files (XML, JSON, JSONL): never raises on bad data, returns issues.
+
+Fast path: the whole XML document goes through lxml's XSD validator (or each JSON record
+through its compiled JSON Schema); records the schema accepts only run the rules a schema
+cannot express.  Records the schema rejects also run the structural checks, which name the
+field, rule and value; a schema error no check explains is reported under rule ``schema``
+with the validator's own text, so nothing the schema saw is lost.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import jsonschema_rs
+from lxml import etree
+
+from hub.dictionary import Dictionary, load_dictionary
+from hub.dictionary.paths import generated_dir
+from hub.errors import InputError
+from hub.schemagen.facets import OP_VALUES
+from hub.validation import decode
+from hub.validation.decode import RawRecord
+from hub.validation.issues import Issue, Severity, clip
+from hub.validation.limits import DEFAULT_LIMITS, Limits
+from hub.validation.rules import DatasetRules, RuleSettings, compile_rules
+
+FORMATS = ("xml", "json", "jsonl")
+
+
+def detect_format(path: Path, data: bytes) -> str:
+    ext = path.suffix.lower().lstrip(".")
+    if ext in ("xml", "json", "jsonl"):
+        return ext
+    if ext == "ndjson":
+        return "jsonl"
+    head = data.lstrip()[:1]
+    if head == b"<":
+        return "xml"
+    if head == b"[":
+        return "json"
+    if head == b"{":
+        first = data.lstrip().split(b"\n", 1)[0]
+        try:
+            json.loads(first)
+            return "jsonl"
+        except ValueError:
+            return "json"
+    raise InputError(
+        str(path),
+        f"is neither XML nor JSON (first byte {head!r}); expected a .xml, .json or .jsonl batch",
+        code="input.format",
+    )
+
+
+@dataclass
+class RecordResult:
+    raw: RawRecord
+    issues: list[Issue]
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.severity == "error" for i in self.issues)
+
+
+@dataclass
+class FileReport:
+    file: str
+    format: str
+    records: int = 0
+    valid: int = 0
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def by_rule(self) -> Counter[str]:
+        return Counter(i.rule for i in self.issues)
+
+
+class Validator:
+    def __init__(
+        self,
+        dictionary: Dictionary | None = None,
+        settings: RuleSettings | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.dictionary = dictionary or load_dictionary()
+        self.settings = settings or RuleSettings()
+        self.limits = limits
+        self._rules: dict[str, DatasetRules] = {}
+        self._known = frozenset(self.dictionary.datasets)
+
+    # -- compiled artefacts, built on first use ---------------------------------------
+    def rules(self, name: str) -> DatasetRules:
+        r = self._rules.get(name)
+        if r is None:
+            r = self._rules[name] = compile_rules(
+                self.dictionary.datasets[name], self.dictionary, self.settings
+            )
+        return r
+
+    @functools.cached_property
+    def xml_schema(self) -> etree.XMLSchema:
+        path = generated_dir(self.dictionary.spec_version) / "xsd" / "batch.xsd"
+        return etree.XMLSchema(etree.parse(str(path), decode.xml_parser()))
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019  (one Validator per process)
+    def json_validator(self, name: str) -> Any:
+        path = generated_dir(self.dictionary.spec_version) / "json" / f"{name}.schema.json"
+        return jsonschema_rs.validator_for(json.loads(path.read_text("utf-8")))
+
+    # -- one record ----------------------------------------------------------------------
+    def check_record(
+        self, raw: RawRecord, source: str, schema_ok: bool, schema_errors: list[str] | None = None
+    ) -> list[Issue]:
+        issues: list[Issue] = []
+        ds_name = raw.dataset
+
+        def emit(fid: str, rule: str, value: Any, message: str, severity: Severity) -> None:
+            v = None if value is None else (value if isinstance(value, str) else str(value))
+            shown = f" (value {clip(v)})" if v is not None else ""
+            where = f"{source}, record {raw.index}" + (f" (line {raw.line})" if raw.line else "")
+            issues.append(
+                Issue(
+                    source,
+                    raw.index,
+                    ds_name,
+                    fid,
+                    rule,
+                    v,
+                    f"{where}, {ds_name}.{fid}: {message}{shown}",
+                    severity,
+                )
+            )
+
+        if raw.problem:
+            emit("", "record.malformed", None, raw.problem, "error")
+            return issues
+        if ds_name not in self._known:
+            emit(
+                "",
+                "dataset.unknown",
+                ds_name,
+                f"data set {ds_name!r} is not in the "
+                f"dictionary of spec V{self.dictionary.spec_version}; expected a name such "
+                "as PROJECT or SECTION (`hub dictionary list`)",
+                "error",
+            )
+            return issues
+        rules = self.rules(ds_name)
+        rec = raw.fields
+        if raw.op is not None and raw.op not in OP_VALUES:
+            emit(
+                "", "record.op", raw.op, f"operation must be one of {', '.join(OP_VALUES)}", "error"
+            )
+        if not schema_ok:
+            for k in rec:
+                if k not in rules.known_fields:
+                    emit(k, "unknown-field", None, f"{k} is not a field of {ds_name}", "error")
+            n = len(issues)
+            for fn in rules.structural:
+                fn(rec, emit)
+            explained = len(issues) > n
+        for fn in rules.always:
+            fn(rec, emit)
+        if not schema_ok and not explained and schema_errors:
+            for msg in schema_errors[:5]:
+                emit("", "schema", None, msg, "error")
+        return issues
+
+    # -- files --------------------------------------------------------------------------
+    def iter_file(
+        self, path: Path, fmt: str | None = None, on_record: Callable[[int], None] | None = None
+    ) -> Iterator[RecordResult]:
+        """Yield one result per record; raise InputError if the file cannot be read."""
+        data = decode.read_bytes(path, self.limits)
+        fmt = fmt or detect_format(path, data)
+        yield from self.iter_bytes(data, str(path), fmt, on_record)
+
+    def iter_bytes(
+        self, data: bytes, source: str, fmt: str, on_record: Callable[[int], None] | None = None
+    ) -> Iterator[RecordResult]:
+        if fmt == "xml":
+            yield from self._iter_xml(data, source, on_record)
+        elif fmt in ("json", "jsonl"):
+            records = (
+                decode.json_records(data, source, self.limits)
+                if fmt == "json"
+                else decode.jsonl_records(data, self.limits)
+            )
+            for raw in records:
+                yield RecordResult(raw, self._check_json(raw, source))
+                if on_record:
+                    on_record(1)
+        else:
+            raise InputError(
+                source, f"unknown format {fmt!r}; expected one of {FORMATS}", code="input.format"
+            )
+
+    def _rename_aliases(self, raw: RawRecord) -> None:
+        if raw.dataset not in self._known:
+            return
+        rules = self.rules(raw.dataset)
+        if not rules.aliases or not any(k in rules.aliases for k in raw.fields):
+            return
+        raw.fields = {rules.aliases.get(k, k): v for k, v in raw.fields.items()}
+        if raw.element is not None:
+            for child in raw.element:
+                if child.tag in rules.aliases:
+                    child.tag = rules.aliases[child.tag]
+
+    def _check_json(self, raw: RawRecord, source: str) -> list[Issue]:
+        if raw.problem or raw.dataset not in self._known:
+            return self.check_record(raw, source, True)
+        self._rename_aliases(raw)
+        v = self.json_validator(raw.dataset)
+        if v.is_valid(raw.fields):
+            ok, errors = True, None
+        else:
+            ok = False
+            errors = [
+                f"{'/'.join(map(str, e.instance_path)) or '(record)'}: {e.message}"
+                for e in v.iter_errors(raw.fields)
+            ]
+        # JSON null means "not given"
+        if any(x is None for x in raw.fields.values()):
+            raw.fields = {k: x for k, x in raw.fields.items() if x is not None}
+        return self.check_record(raw, source, ok, errors)
+
+    def _iter_xml(
+        self, data: bytes, source: str, on_record: Callable[[int], None] | None
+    ) -> Iterator[RecordResult]:
+        tree = decode.parse_xml(data, source)
+        raws = list(decode.xml_records(tree, self._known))
+        for raw in raws:
+            self._rename_aliases(raw)
+        schema = self.xml_schema
+        bad: dict[int, list[str]] = {}
+        doc_errors: list[str] = []
+        if not schema.validate(tree):
+            lines = [r.line or 0 for r in raws]
+            on_line: dict[int, list[int]] = {}
+            for j, ln in enumerate(lines):
+                on_line.setdefault(ln, []).append(j)
+            in_batch = tree.getroot().tag in decode.BATCH_ROOTS
+            for e in cast(Iterable[Any], schema.error_log):
+                msg = f"line {e.line}: {e.message}"
+                if not raws or (in_batch and e.line < lines[0]):
+                    doc_errors.append(msg)
+                    continue
+                i = max(bisect.bisect_right(lines, e.line) - 1, 0)
+                for j in on_line[lines[i]]:  # records sharing the failing line
+                    bad.setdefault(j, []).append(msg)
+        if doc_errors:
+            root = RawRecord(0, tree.getroot().tag, {})
+            yield RecordResult(
+                root,
+                [Issue(source, 0, "", "", "schema", None, f"{source}: {m}") for m in doc_errors],
+            )
+        for n, raw in enumerate(raws):
+            issues = self.check_record(raw, source, n not in bad, bad.get(n))
+            raw.element = None  # let the tree go as records are consumed
+            yield RecordResult(raw, issues)
+            if on_record:
+                on_record(1)
+
+    def validate_file(
+        self, path: Path, fmt: str | None = None, on_record: Callable[[int], None] | None = None
+    ) -> FileReport:
+        data = decode.read_bytes(path, self.limits)
+        fmt = fmt or detect_format(path, data)
+        report = FileReport(str(path), fmt)
+        for res in self.iter_bytes(data, str(path), fmt, on_record):
+            if res.raw.index:
+                report.records += 1
+                report.valid += res.ok
+            report.issues.extend(res.issues)
+        return report

@@ -1,0 +1,88 @@
+"""Check characters: the reference's worked examples, every single-character change, and
+python-stdnum as an independent oracle."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.cn import ric, uscc
+from stdnum.iso7064 import mod_37_2
+
+from hub.validation import identifiers as ids
+
+USCC_EX = "91350100M000100Y43"
+CID_EX = "11010519491231002X"
+DEAL_EX = "A01-91350000MA347WHE48-20190327-000123-I"
+ALPHABET = string.digits + string.ascii_uppercase + "*-"
+
+
+def test_worked_examples_pass() -> None:
+    assert ids.uscc_problem(USCC_EX) is None
+    assert ids.citizen_id_problem(CID_EX) is None
+    assert ids.deal_code_problem(DEAL_EX) is None
+    assert ids.org_code_problem("M000100Y4") is None
+    assert ids.make_deal_code("B01", "12320200466372674G", "20180901", 1).endswith("-*")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "12320200466372674G",
+        "12320000466011756J",
+        "91140100MA0GTCLY49",
+        "121500004600236091",
+        "911100001000003904",
+        "123500004880012255",
+    ],
+)
+def test_real_platform_codes_pass(value: str) -> None:
+    assert ids.uscc_problem(value) is None
+
+
+def test_placeholder_platform_code_fails() -> None:
+    assert "check character" in (ids.uscc_problem("999999999999999000") or "")
+
+
+def _single_changes(value: str) -> list[str]:
+    return [
+        value[:i] + c + value[i + 1 :] for i in range(len(value)) for c in ALPHABET if c != value[i]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "fn"),
+    [
+        (USCC_EX, ids.uscc_problem),
+        (CID_EX, ids.citizen_id_problem),
+        (DEAL_EX, ids.deal_code_problem),
+    ],
+)
+def test_every_single_character_change_is_rejected(value: str, fn: object) -> None:
+    changes = _single_changes(value)
+    assert len(changes) > 30 * len(value) - len(value)
+    accepted = [c for c in changes if fn(c) is None]  # type: ignore[operator]
+    assert accepted == []
+
+
+@given(
+    st.text("0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=2, max_size=2),
+    st.text("0123456789", min_size=6, max_size=6),
+    st.text("0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=9, max_size=9),
+)
+def test_uscc_check_char_agrees_with_stdnum(a: str, b: str, c: str) -> None:
+    first17 = a + b + c
+    assert ids.uscc_check_char(first17) == uscc.calc_check_digit(first17)
+
+
+@given(st.text("0123456789", min_size=17, max_size=17))
+def test_citizen_id_check_char_agrees_with_stdnum(first17: str) -> None:
+    # stdnum takes the whole 18-character number and ignores its last character
+    assert ids.citizen_id_check_char(first17) == ric.calc_check_digit(first17 + "0")
+
+
+@given(st.text(string.digits + string.ascii_uppercase, min_size=1, max_size=40))
+def test_mod37_2_agrees_with_stdnum(data: str) -> None:
+    assert ids.mod37_2_check_char(data) == mod_37_2.calc_check_digit(data)

@@ -1,0 +1,175 @@
+"""Validation of generated batches, planted defects, and hostile input."""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from hub.errors import InputError
+from hub.generate.batch import write_batch
+from hub.generate.generator import Generator
+from hub.validation.validator import Validator
+
+
+@pytest.mark.parametrize("fmt", ["xml", "jsonl", "json"])
+def test_generated_batch_has_zero_issues(
+    validator: Validator, generated: dict[str, Path], fmt: str
+) -> None:
+    report = validator.validate_file(generated[fmt])
+    assert report.issues == []
+    assert report.records == report.valid >= 400
+
+
+def test_generated_batch_covers_every_data_set(
+    dictionary: object, generated: dict[str, Path]
+) -> None:
+    names = {json.loads(x)["dataset"] for x in generated["jsonl"].read_text().splitlines()}
+    assert names == set(dictionary.datasets)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("fmt", "seed"), [("xml", 3), ("jsonl", 4), ("json", 5)])
+def test_every_planted_defect_is_reported_under_its_rule(
+    validator: Validator, tmp_path: Path, fmt: str, seed: int
+) -> None:
+    gen = Generator(seed=seed)
+    records = gen.batch(10)
+    planted = gen.inject_defects(records, 0.25)
+    path = tmp_path / f"d.{fmt}"
+    write_batch(records, path, fmt)
+    report = validator.validate_file(path)
+    got = {(i.record, i.field, i.rule) for i in report.issues}
+    by_rule = collections.Counter(p.rule for p in planted)
+    found = collections.Counter(p.rule for p in planted if (p.record, p.field, p.rule) in got)
+    assert len(by_rule) >= 8
+    assert found == by_rule
+    planted_keys = {(p.record, p.field, p.rule) for p in planted}
+    extra = [i.message for i in report.issues if (i.record, i.field, i.rule) not in planted_keys]
+    assert extra == []
+
+
+def test_issue_names_file_record_field_rule_value(validator: Validator, tmp_path: Path) -> None:
+    gen = Generator(seed=1)
+    records = gen.batch(1)
+    records[0]["record"]["PLATFORM_CODE"] = "91350100M000100Y44"
+    path = tmp_path / "one.jsonl"
+    write_batch(records, path, "jsonl")
+    [issue] = validator.validate_file(path).issues
+    assert (issue.record, issue.dataset, issue.field, issue.rule, issue.value) == (
+        1,
+        "PROJECT",
+        "PLATFORM_CODE",
+        "check.uscc",
+        "91350100M000100Y44",
+    )
+    assert str(path) in issue.message
+    assert "GB 32100 gives '3'" in issue.message
+
+
+def test_aliases_are_accepted(validator: Validator, tmp_path: Path) -> None:
+    gen = Generator(seed=2)
+    records = [r for r in gen.batch(1) if r["dataset"] == "SECTION"]
+    rec = records[0]["record"]
+    rec["BID_SECTION_NUM"] = rec.pop("BID_ECTION_NUM")
+    for fmt in ("xml", "jsonl"):
+        path = tmp_path / f"a.{fmt}"
+        write_batch(records, path, fmt)
+        assert validator.validate_file(path).issues == []
+
+
+def test_citizen_id_checked_only_for_resident_id_type(validator: Validator, tmp_path: Path) -> None:
+    gen = Generator(seed=3)
+    records = [r for r in gen.batch(2) if r["dataset"] == "QUALI_PERSON_BASE"][:1]
+    records[0]["record"]["ID_CARD"] = "11010519491231002Y"[:17] + "1"
+    path = tmp_path / "p.jsonl"
+    write_batch(records, path, "jsonl")
+    assert [i.rule for i in validator.validate_file(path).issues] == ["check.citizen_id"]
+    records[0]["record"]["ID_CARD_TYPE"] = "02"  # not 居民身份证: no GB 11643 check
+    write_batch(records, path, "jsonl")
+    assert validator.validate_file(path).issues == []
+
+
+HOSTILE = {
+    "billion_laughs": (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{(f"&lol{i - 1};" if i > 1 else "&lol;") * 10}">'
+            for i in range(1, 10)
+        )
+        + "]><BATCH><PROJECT><PROJECT_NAME>&lol9;</PROJECT_NAME></PROJECT></BATCH>"
+    ),
+    "external_entity_file": (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<BATCH><PROJECT><PROJECT_NAME>&x;</PROJECT_NAME></PROJECT></BATCH>"
+    ),
+    "external_entity_url": (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>'
+        "<BATCH><PROJECT><PROJECT_NAME>&x;</PROJECT_NAME></PROJECT></BATCH>"
+    ),
+    "external_dtd": (
+        '<?xml version="1.0"?><!DOCTYPE BATCH SYSTEM "http://127.0.0.1:9/b.dtd"><BATCH/>'
+    ),
+    "deep_nesting": "<BATCH>" + "<a>" * 10_000 + "</a>" * 10_000 + "</BATCH>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_xml_is_refused_fast(validator: Validator, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.xml"
+    path.write_text(HOSTILE[name], "utf-8")
+    t0 = time.monotonic()
+    with pytest.raises(InputError) as exc:
+        list(validator.iter_file(path))
+    assert time.monotonic() - t0 < 2
+    assert exc.value.code in ("xml.dtd", "xml.limit", "xml.syntax")
+    assert "passwd" not in str(exc.value) and "root:" not in str(exc.value)
+
+
+def test_huge_text_node_is_refused_fast(validator: Validator, tmp_path: Path) -> None:
+    path = tmp_path / "big.xml"
+    with path.open("wb") as fh:
+        fh.write(b"<BATCH><PROJECT><PROJECT_NAME>")
+        chunk = b"x" * (1024 * 1024)
+        for _ in range(100):
+            fh.write(chunk)
+        fh.write(b"</PROJECT_NAME></PROJECT></BATCH>")
+    t0 = time.monotonic()
+    with pytest.raises(InputError) as exc:
+        list(validator.iter_file(path))
+    assert time.monotonic() - t0 < 2
+    assert exc.value.code == "input.too-large"
+
+
+def test_text_node_over_libxml2_limit_under_size_limit(tmp_path: Path) -> None:
+    from hub.validation.limits import Limits
+
+    v = Validator(limits=Limits(max_input_bytes=200 * 1024 * 1024))
+    path = tmp_path / "big.xml"
+    path.write_bytes(
+        b"<BATCH><PROJECT><PROJECT_NAME>" + b"x" * 11_000_000 + b"</PROJECT_NAME></PROJECT></BATCH>"
+    )
+    with pytest.raises(InputError) as exc:
+        list(v.iter_file(path))
+    assert exc.value.code in ("xml.limit", "xml.syntax")
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (b'{"dataset": "PROJECT", "record": {"A": "1", "A": "2"}}', "duplicate key"),
+        (b'{"dataset": "PROJECT", "record": {"A": NaN}}', "not valid JSON"),
+        (b'{"dataset": "PROJECT", "record": ' + b"[" * 100 + b"]" * 100 + b"}", "nested deeper"),
+        (b'{"dataset": "PROJECT", "record": {"A": 1' + b"0" * 40 + b"}}", "digits"),
+    ],
+)
+def test_hostile_json_line_is_a_record_issue(
+    validator: Validator, tmp_path: Path, line: bytes, needle: str
+) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(line + b"\n")
+    [res] = list(validator.iter_file(path))
+    assert [i.rule for i in res.issues] == ["record.malformed"]
+    assert needle in res.issues[0].message
