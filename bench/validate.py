@@ -1,0 +1,96 @@
+"""Validation throughput: the hub's full validation against bare-library baselines.
+
+Baselines, in the same run on the same files: (XML) lxml parse + XMLSchema.validate of the
+batch XSD, nothing else; (JSONL) orjson per line + the compiled jsonschema-rs validator of
+the record's data set.  The hub: Validator.validate_file (hardened decode, schema, rules,
+issues).  Prints records/s and the ratio hub / baseline.
+
+    .venv/bin/python bench/validate.py --records 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import jsonschema_rs
+import orjson
+from lxml import etree
+
+from hub.dictionary.paths import generated_dir
+from hub.generate.batch import write_batch
+from hub.generate.generator import Generator
+from hub.validation.decode import xml_parser
+from hub.validation.validator import Validator
+
+
+def make_batch(n: int, seed: int) -> list[dict[str, object]]:
+    gen, out, t = Generator(seed=seed), [], 0
+    while len(out) < n:
+        out += gen.batch(10)
+        t += 1
+    return out[:n]
+
+
+def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    records = make_batch(args.records, args.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-validate-"))
+    xml, jsonl = tmp / "b.xml", tmp / "b.jsonl"
+    write_batch(records, xml, "xml")
+    write_batch(records, jsonl, "jsonl")
+    xsd = etree.XMLSchema(etree.parse(str(generated_dir() / "xsd" / "batch.xsd")))
+    jdir = generated_dir() / "json"
+    validators = {
+        p.name.split(".")[0]: jsonschema_rs.validator_for(json.loads(p.read_text()))
+        for p in jdir.glob("*.schema.json")
+        if p.name not in ("batch.schema.json", "record.schema.json")
+    }
+    hub = Validator()
+
+    def bare_xml() -> None:
+        tree = etree.fromstring(xml.read_bytes(), xml_parser())
+        assert xsd.validate(tree)
+
+    def bare_jsonl() -> None:
+        for line in jsonl.read_bytes().splitlines():
+            r = orjson.loads(line)
+            assert validators[r["dataset"]].is_valid(r["record"])
+
+    def hub_file(path: Path) -> None:
+        rep = hub.validate_file(path)
+        assert rep.records == len(records) and not rep.issues
+
+    hub_file(xml)  # warm caches (compiled rules, schemas) once, as a running node has them
+    rows = []
+    for fmt, bare, mine in (
+        ("XML", bare_xml, lambda: hub_file(xml)),
+        ("JSONL", bare_jsonl, lambda: hub_file(jsonl)),
+    ):
+        tb, th = best(bare, args.repeat), best(mine, args.repeat)
+        rows.append((fmt, len(records) / tb, len(records) / th))
+    print(f"{len(records)} generated records, all 104 data sets, best of {args.repeat}")
+    print(f"{'format':<7}{'baseline rec/s':>16}{'hub rec/s':>12}{'hub/baseline':>14}")
+    for fmt, b, h in rows:
+        print(f"{fmt:<7}{b:>16,.0f}{h:>12,.0f}{h / b:>14.2f}")
+    print("baseline XML = lxml parse + XMLSchema; JSONL = orjson + jsonschema-rs per record")
+
+
+if __name__ == "__main__":
+    main()
