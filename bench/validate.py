@@ -14,6 +14,7 @@ import argparse
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema_rs
@@ -28,14 +29,13 @@ from hub.validation.validator import Validator
 
 
 def make_batch(n: int, seed: int) -> list[dict[str, object]]:
-    gen, out, t = Generator(seed=seed), [], 0
+    gen, out = Generator(seed=seed), []
     while len(out) < n:
         out += gen.batch(10)
-        t += 1
     return out[:n]
 
 
-def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+def best(fn: Callable[[], None], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
