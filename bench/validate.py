@@ -25,6 +25,7 @@ from hub.dictionary.paths import generated_dir
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
 from hub.validation.decode import xml_parser
+from hub.validation.limits import MB, Limits
 from hub.validation.validator import Validator
 
 
@@ -62,7 +63,8 @@ def main() -> None:
         for p in jdir.glob("*.schema.json")
         if p.name not in ("batch.schema.json", "record.schema.json")
     }
-    hub = Validator()
+    # 100k XML records are ~130 MB: one file over the node's 50 MB default input limit
+    hub = Validator(limits=Limits(max_input_bytes=1024 * MB))
 
     def bare_xml() -> None:
         tree = etree.fromstring(xml.read_bytes(), xml_parser())

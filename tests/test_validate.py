@@ -160,6 +160,8 @@ def test_text_node_over_libxml2_limit_under_size_limit(tmp_path: Path) -> None:
     ("line", "needle"),
     [
         (b'{"dataset": "PROJECT", "record": {"A": "1", "A": "2"}}', "duplicate key"),
+        (b'{"dataset" : "PROJECT", "record" : {"A" : "1",\t"A"\r : "2"}}', "duplicate key"),
+        (b'{"dataset": "PROJECT", "record": {"A": "x\\":", "A": "2"}}', "duplicate key"),
         (b'{"dataset": "PROJECT", "record": {"A": NaN}}', "not valid JSON"),
         (b'{"dataset": "PROJECT", "record": ' + b"[" * 100 + b"]" * 100 + b"}", "nested deeper"),
         (b'{"dataset": "PROJECT", "record": {"A": 1' + b"0" * 40 + b"}}", "digits"),
@@ -173,3 +175,22 @@ def test_hostile_json_line_is_a_record_issue(
     [res] = list(validator.iter_file(path))
     assert [i.rule for i in res.issues] == ["record.malformed"]
     assert needle in res.issues[0].message
+
+
+def test_digits_inside_strings_are_not_numbers(validator: Validator, tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b'{"dataset": "PROJECT", "record": {"PROJECT_NAME": "' + b"9" * 40 + b'"}}\n')
+    [res] = list(validator.iter_file(path))
+    assert "record.malformed" not in [i.rule for i in res.issues]
+
+
+def test_xml_field_with_child_elements_is_malformed(validator: Validator, tmp_path: Path) -> None:
+    gen = Generator(seed=4)
+    records = [r for r in gen.batch(1) if r["dataset"] == "PROJECT"][:1]
+    path = tmp_path / "n.xml"
+    write_batch(records, path, "xml")
+    text = path.read_text("utf-8").replace("<PROJECT_NAME>", "<PROJECT_NAME><b>x</b>", 1)
+    path.write_text(text, "utf-8")
+    [res] = list(validator.iter_file(path))
+    assert [i.rule for i in res.issues] == ["record.malformed"]
+    assert "<PROJECT_NAME> contains elements" in res.issues[0].message

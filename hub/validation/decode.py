@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,41 +97,46 @@ def xml_records(tree: etree._ElementTree, known: frozenset[str]) -> Iterator[Raw
     elements = list(root) if root.tag in BATCH_ROOTS else [root]
     for i, el in enumerate(elements, start=1):
         tag = el.tag if isinstance(el.tag, str) else ""
-        fields: dict[str, Any] = {}
-        problem = None
-        for child in el:
-            if len(child):
-                problem = f"field <{child.tag}> contains elements; a field holds text only"
-            fields[child.tag] = child.text or ""
+        line = el.sourceline
         yield RawRecord(
-            index=i,
-            dataset=tag,
-            fields=fields,
-            op=el.get("op"),
-            key=el.get("key"),
-            line=el.sourceline if isinstance(el.sourceline, int) else None,
-            element=el,
-            problem=problem,
+            i,
+            tag,
+            {c.tag: c.text or "" for c in el},
+            el.get("op"),
+            el.get("key"),
+            line if isinstance(line, int) else None,
+            el,
         )
 
 
-_KEY_TOKEN = re.compile(rb'"\s*:')
+def nested_field_problem(el: etree._Element) -> str | None:
+    """A field element with element children (the XSD refuses it; this says it plainly)."""
+    for child in el:
+        if len(child):
+            return f"field <{child.tag}> contains elements; a field holds text only"
+    return None
 
 
-def _count_keys(obj: Any) -> int:
+_JSON_SPACE = b" \t\r\n"
+# every byte to " " except the digits: a run of digits becomes a run of "0"
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_CONTAINERS = (dict, list)
+
+
+def _shape(obj: Any) -> tuple[int, int]:
+    """(number of object keys, nesting depth) in one pass that only descends into containers."""
+    values: Iterable[Any]
     if isinstance(obj, dict):
-        return len(obj) + sum(_count_keys(v) for v in obj.values())
-    if isinstance(obj, list):
-        return sum(_count_keys(v) for v in obj)
-    return 0
-
-
-def _depth(obj: Any) -> int:
-    if isinstance(obj, dict):
-        return 1 + max((_depth(v) for v in obj.values()), default=0)
-    if isinstance(obj, list):
-        return 1 + max((_depth(v) for v in obj), default=0)
-    return 0
+        keys, depth, values = len(obj), 0, obj.values()
+    elif isinstance(obj, list):
+        keys, depth, values = 0, 0, obj
+    else:
+        return 0, 0
+    for v in [v for v in values if isinstance(v, _CONTAINERS)]:
+        k, d = _shape(v)
+        keys += k
+        depth = max(depth, d)
+    return keys, depth + 1
 
 
 def _reject_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -143,41 +148,47 @@ def _reject_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _big_int(obj: Any, limit: int) -> bool:
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        return len(str(abs(obj))) > limit
-    if isinstance(obj, dict):
-        return any(_big_int(v, limit) for v in obj.values())
-    if isinstance(obj, list):
-        return any(_big_int(v, limit) for v in obj)
-    return False
+def loads_json(text: bytes, limits: Limits = DEFAULT_LIMITS, long_digits: bool = True) -> Any:
+    """Parse one JSON text strictly; raise ValueError with the reason.
 
-
-def loads_json(text: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Parse one JSON text strictly; raise ValueError with the reason."""
-    depth_check = text.count(b"[") + text.count(b"{") > limits.json_max_depth
+    orjson does the parsing; the strict checks cost little on the common path: a key-token
+    count against the parsed key count (only a mismatch, e.g. a duplicate key or a ``":``
+    inside a string, pays for an exact stdlib parse), and a digit-run scan (orjson returns
+    integers past 64 bits as floats, so only a long run of digits pays for an exact parse).
+    ``long_digits=False`` says the caller has already scanned the bytes and found no run.
+    """
     try:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        # orjson refuses NaN/Infinity and integers past 64 bits; say it plainly
+        # orjson refuses NaN/Infinity; say it plainly
         raise ValueError(f"not valid JSON: {exc}") from exc
-    if depth_check and _depth(obj) > limits.json_max_depth:
-        raise ValueError(f"nested deeper than {limits.json_max_depth} levels")
-    if len(_KEY_TOKEN.findall(text)) != _count_keys(obj):
-        # a key token may sit inside a string; only then pay for the exact check
-        json.loads(text, object_pairs_hook=_reject_dups)
-    if _big_int(obj, limits.json_max_int_digits) or (
-        _LONG_DIGITS.search(text) and _has_long_number(text, limits.json_max_int_digits)
+    if (
+        type(obj) is dict
+        and text.count(b"{") == 2
+        and b"[" not in text
+        and type(rec := obj.get("record")) is dict
     ):
-        raise ValueError(f"a number has more than {limits.json_max_int_digits} integer digits")
+        keys = len(obj) + len(rec)  # the usual envelope around a flat record
+    else:
+        keys, depth = _shape(obj)
+        if depth > limits.json_max_depth:
+            raise ValueError(f"nested deeper than {limits.json_max_depth} levels")
+    # every key is followed by '":' once whitespace is gone; a duplicate makes counts differ
+    if text.count(b'":') != keys and text.translate(None, _JSON_SPACE).count(b'":') != keys:
+        json.loads(text, object_pairs_hook=_reject_dups)
+    limit = limits.json_max_int_digits
+    if long_digits and has_digit_run(text, limit) and _has_long_number(text, limit):
+        raise ValueError(f"a number has more than {limit} integer digits")
     return obj
 
 
-_LONG_DIGITS = re.compile(rb"[0-9]{31,}")
+def has_digit_run(data: bytes, limit: int) -> bool:
+    """True if ``data`` holds more than ``limit`` digits in a row (anywhere, strings too)."""
+    return b"0" * (limit + 1) in data.translate(_DIGITS_ONLY)
 
 
 def _has_long_number(text: bytes, limit: int) -> bool:
-    """Exact check (orjson turns a long integer into a float): parse numbers as text."""
+    """Exact check on numbers only (not digits inside strings): parse numbers as text."""
     found = False
 
     def num(s: str) -> int:
@@ -188,6 +199,9 @@ def _has_long_number(text: bytes, limit: int) -> bool:
 
     json.loads(text, parse_int=num, parse_float=num)
     return found
+
+
+_ENVELOPE_KEYS = frozenset({"dataset", "op", "key", "record"})
 
 
 def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
@@ -201,7 +215,11 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
         )
     rec = obj.get("record")
     dataset = obj.get("dataset")
-    extra = {k: v for k, v in obj.items() if k not in ("dataset", "op", "key", "record")}
+    extra = (
+        {k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS}
+        if not obj.keys() <= _ENVELOPE_KEYS
+        else {}
+    )
     problem = None
     if not isinstance(dataset, str):
         problem = 'the record has no "dataset" string'
@@ -226,12 +244,14 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
 
 def jsonl_records(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:
     index = 0
+    # one scan of the whole file; only if it finds a long digit run is each line scanned
+    long_digits = has_digit_run(data, limits.json_max_int_digits)
     for lineno, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         index += 1
         try:
-            obj = loads_json(line, limits)
+            obj = loads_json(line, limits, long_digits)
         except (ValueError, RecursionError) as exc:
             yield RawRecord(index, "", {}, line=lineno, problem=f"line {lineno}: {exc}")
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -59,6 +60,10 @@ Emit = Callable[[str, str, Any, str, Severity], None]  # field, rule, value, mes
 CheckFn = Callable[[dict[str, Any], Emit], None]
 
 
+_GOOD_DAYS: set[str] = set()
+_MISS: tuple[str, str] = ("", "")  # cache sentinel
+
+
 @functools.lru_cache(maxsize=131072)
 def date_problem(value: str, kind: FieldKind) -> str | None:
     n = {FieldKind.DATE: 8, FieldKind.DATETIME: 14, FieldKind.DATETIME_MIN: 12}[kind]
@@ -70,6 +75,7 @@ def date_problem(value: str, kind: FieldKind) -> str | None:
         return f"expected a real calendar date in {fmt}"
     if m == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
         return f"expected a real calendar date in {fmt}; {y} is not a leap year"
+    _GOOD_DAYS.add(value[:8])  # bounded: 1900-9999 has at most 3 million days
     if n > 8:
         hh, mi = int(value[8:10]), int(value[10:12])
         ss = int(value[12:14]) if n == 14 else 0
@@ -97,9 +103,20 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
         kind = f.kind
         rule = "format.date" if kind is FieldKind.DATE else "format.datetime"
 
+        n = {FieldKind.DATE: 8, FieldKind.DATETIME: 14, FieldKind.DATETIME_MIN: 12}[kind]
+
         def check_date(rec: dict[str, Any], emit: Emit) -> None:
             v = rec.get(fid)
             if v and isinstance(v, str):
+                # fast path: a calendar day seen valid before and a plain time of day
+                if (
+                    len(v) == n
+                    and v[:8] in _GOOD_DAYS
+                    and v.isascii()
+                    and v.isdigit()
+                    and (n == 8 or (v[8:10] < "24" and v[10:12] < "60" and v[12:] < "60"))
+                ):
+                    return
                 p = date_problem(v, kind)
                 if p:
                     emit(fid, rule, v, p, "error")
@@ -171,21 +188,23 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
 
     cache: dict[str, tuple[str, str] | None] = {}
 
+    multi = f.multi
+    label = f.name_cn or fid
+
     def check_id(rec: dict[str, Any], emit: Emit) -> None:
         v = rec.get(fid)
-        if not v or not isinstance(v, str):
+        if not v or type(v) is not str:
             return
         if type_field is not None and rec.get(type_field) not in id_types:
             return
-        for item in _items(f, v):
-            if item in cache:
-                r = cache[item]
-            else:
+        for item in v.split(";") if multi else (v,):
+            r = cache.get(item, _MISS)
+            if r is _MISS:
                 r = problems(item)
                 if len(cache) < 100_000:
                     cache[item] = r
             if r:
-                emit(fid, r[0], item, f"{f.name_cn or fid} {r[1]}", "error")
+                emit(fid, r[0], item, f"{label} {r[1]}", "error")
 
     return check_id
 
@@ -319,12 +338,17 @@ def _prefix_fns(ds: DataSet) -> list[CheckFn]:
 
 
 def _future_fn(s: RuleSettings) -> CheckFn:
+    last: list[Any] = [None, ""]  # (second, limit string): strftime once per second
+
     def check(rec: dict[str, Any], emit: Emit) -> None:
         v = rec.get("DATA_TIMESTAMP")
         if not v or not isinstance(v, str):
             return
-        now = s.now or datetime.now(UTC)
-        limit = (now.astimezone(CST) + s.future_skew).strftime("%Y%m%d%H%M%S")
+        second = int(time.time()) if s.now is None else None
+        if second is None or second != last[0]:
+            now = s.now or datetime.now(UTC)
+            last[:] = [second, (now.astimezone(CST) + s.future_skew).strftime("%Y%m%d%H%M%S")]
+        limit = last[1]
         if v > limit and v.isdigit():
             emit(
                 "DATA_TIMESTAMP",

@@ -263,6 +263,8 @@ class Validator:
                 [Issue(source, 0, "", "", "schema", None, f"{source}: {m}") for m in doc_errors],
             )
         for n, raw in enumerate(raws):
+            if n in bad and raw.element is not None:
+                raw.problem = decode.nested_field_problem(raw.element)
             issues = self.check_record(raw, source, n not in bad, bad.get(n))
             raw.element = None  # let the tree go as records are consumed
             yield RecordResult(raw, issues)
