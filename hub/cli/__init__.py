@@ -20,10 +20,12 @@ cli.add_command(schemas_group)
 
 def _register() -> None:
     from hub.cli.generate_cmd import generate  # noqa: PLC0415
+    from hub.cli.ingest_cmd import ingest  # noqa: PLC0415
     from hub.cli.validate_cmd import validate  # noqa: PLC0415
 
     cli.add_command(validate)
     cli.add_command(generate)
+    cli.add_command(ingest)
 
 
 _register()

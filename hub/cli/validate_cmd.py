@@ -8,33 +8,15 @@ from pathlib import Path
 import click
 import orjson
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from hub.cli.common import progress
 from hub.errors import InputError
 from hub.validation.issues import ISSUE_KEYS, Issue
 from hub.validation.validator import FORMATS, FileReport, Validator
 
 BIG_FILE = 2 * 1024 * 1024  # show a progress bar from this size on
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("records"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 @click.command("validate")
@@ -75,7 +57,7 @@ def validate(
         try:
             size = path.stat().st_size if path.exists() else 0
             if size >= BIG_FILE and err.is_terminal:
-                with _progress(err) as prog:
+                with progress(err) as prog:
                     task = prog.add_task(path.name, total=None)
 
                     def advance(n: int, prog: Progress = prog, task: TaskID = task) -> None:

@@ -164,7 +164,13 @@ class Generator:
         must = {r for c in ds.conditionals for r in c.require}
         rec: dict[str, str] = {}
         for f in ds.fields:
-            if f.required == "Y" or f.id in ctx or f.id in must or self.rng.random() < 0.6:
+            if (
+                f.required == "Y"
+                or f.id in ctx
+                or f.id in must
+                or f.id in ds.business_key  # every record has its identity
+                or self.rng.random() < 0.6
+            ):
                 rec[f.id] = self.value(f, ctx, days)
         self._fix_conditionals(ds, rec, ctx, days)
         self.serial += 1

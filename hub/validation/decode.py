@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from lxml import etree
@@ -37,6 +37,7 @@ class RawRecord:
     element: etree._Element | None = None  # XML only
     problem: str | None = None  # set when the record could not be decoded at all
     extra: dict[str, Any] = field(default_factory=dict)
+    text: bytes | None = None  # the record as received (JSONL line; XML element if failed)
 
 
 def read_bytes(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -243,19 +244,40 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
 
 
 def jsonl_records(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:
-    index = 0
-    # one scan of the whole file; only if it finds a long digit run is each line scanned
-    long_digits = has_digit_run(data, limits.json_max_int_digits)
-    for lineno, line in enumerate(data.split(b"\n"), start=1):
+    yield from _jsonl_block(data.split(b"\n"), 1, 0, limits, data)
+
+
+def jsonl_stream(
+    stream: BinaryIO, limits: Limits = DEFAULT_LIMITS, block_bytes: int = 1 << 20
+) -> Iterator[RawRecord]:
+    """JSONL from a stream, a block of lines at a time: memory does not grow with the file."""
+    lineno, index = 1, 0
+    while lines := stream.readlines(block_bytes):
+        for raw in _jsonl_block(lines, lineno, index, limits, b"".join(lines)):
+            index = raw.index
+            yield raw
+        lineno += len(lines)
+
+
+def _jsonl_block(
+    lines: list[bytes], first_line: int, index: int, limits: Limits, block: bytes
+) -> Iterator[RawRecord]:
+    # one scan of the whole block; only if it finds a long digit run is each line scanned
+    long_digits = has_digit_run(block, limits.json_max_int_digits)
+    for lineno, line in enumerate(lines, start=first_line):
         if not line or line.isspace():
             continue
         index += 1
         try:
             obj = loads_json(line, limits, long_digits)
         except (ValueError, RecursionError) as exc:
-            yield RawRecord(index, "", {}, line=lineno, problem=f"line {lineno}: {exc}")
+            yield RawRecord(
+                index, "", {}, line=lineno, problem=f"line {lineno}: {exc}", text=line.rstrip()
+            )
             continue
-        yield _envelope(obj, index, lineno)
+        rec = _envelope(obj, index, lineno)
+        rec.text = line
+        yield rec
 
 
 def json_records(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import jsonschema_rs
 from lxml import etree
@@ -182,6 +182,30 @@ class Validator:
         fmt = fmt or detect_format(path, data)
         yield from self.iter_bytes(data, str(path), fmt, on_record)
 
+    def iter_stream(
+        self,
+        stream: BinaryIO,
+        source: str,
+        fmt: str,
+        on_record: Callable[[int], None] | None = None,
+    ) -> Iterator[RecordResult]:
+        """Like iter_bytes; JSONL is read a block at a time, other formats whole (limited)."""
+        if fmt != "jsonl":
+            data = stream.read(self.limits.max_input_bytes + 1)
+            if len(data) > self.limits.max_input_bytes:
+                raise InputError(
+                    source,
+                    f"is over the input limit of {self.limits.max_input_bytes} bytes "
+                    f"for a whole-document {fmt} file (JSONL is streamed without this limit)",
+                    code="input.too-large",
+                )
+            yield from self.iter_bytes(data, source, fmt, on_record)
+            return
+        for raw in decode.jsonl_stream(stream, self.limits):
+            yield RecordResult(raw, self._check_json(raw, source))
+            if on_record:
+                on_record(1)
+
     def iter_bytes(
         self, data: bytes, source: str, fmt: str, on_record: Callable[[int], None] | None = None
     ) -> Iterator[RecordResult]:
@@ -266,6 +290,8 @@ class Validator:
             if n in bad and raw.element is not None:
                 raw.problem = decode.nested_field_problem(raw.element)
             issues = self.check_record(raw, source, n not in bad, bad.get(n))
+            if issues and raw.element is not None:
+                raw.text = etree.tostring(raw.element, encoding="utf-8")
             raw.element = None  # let the tree go as records are consumed
             yield RecordResult(raw, issues)
             if on_record:

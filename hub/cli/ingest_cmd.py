@@ -1,0 +1,115 @@
+"""``hub ingest PATH --source NAME``: store, validate and reconcile one batch file."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from hub.cli.common import config_option, fail, format_option, print_json, progress, store_for
+from hub.errors import HubError, InputError
+from hub.ingest.outcome import Outcome, Verdict
+from hub.ingest.pipeline import RunResult, ingest_file
+from hub.validation.validator import FORMATS
+
+SHOW_BAR_FROM = 1 << 20  # bytes
+
+
+def _count_lines(path: Path) -> int | None:
+    """Records in a JSONL file (one per line): a fast count that makes the bar honest."""
+    if path.suffix.lower() not in (".jsonl", ".ndjson"):
+        return None
+    n = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            n += block.count(b"\n")
+    return n
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", required=True, help="The source system's name (e.g. county-minhou).")
+@click.option("--input-format", type=click.Choice(FORMATS), default=None, help="Default: sniffed.")
+@config_option
+@format_option
+def ingest(
+    path: Path, source: str, input_format: str | None, config_path: Path | None, out_format: str
+) -> None:
+    """Store the raw file, validate every record and reconcile it into the store.
+
+    Every record ends accepted, rejected (coded), quarantined (raw kept), held (waiting for
+    its parent) or duplicate.  Exit status: 0 nothing rejected or quarantined, 1 some were,
+    2 the file cannot be read at all or a usage/configuration error.
+    """
+    cfg, store = store_for(config_path)
+    err = Console(stderr=True)
+    rejected: Counter[str] = Counter()
+
+    def on_verdict(v: Verdict) -> None:
+        if v.outcome in (Outcome.REJECTED, Outcome.QUARANTINED):
+            rejected[f"{v.outcome.value}: {v.rule}"] += 1
+
+    try:
+        if err.is_terminal and path.stat().st_size >= SHOW_BAR_FROM:
+            with progress(err) as prog:
+                task = prog.add_task(path.name, total=_count_lines(path))
+                result = ingest_file(
+                    store,
+                    path,
+                    source,
+                    fmt=input_format,
+                    settings=cfg.ingest,
+                    on_progress=lambda n: prog.advance(task, n),
+                    on_verdict=on_verdict,
+                )
+        else:
+            result = ingest_file(
+                store, path, source, fmt=input_format, settings=cfg.ingest, on_verdict=on_verdict
+            )
+    except InputError as exc:
+        if out_format == "json":
+            print_json({"error": str(exc), "code": exc.code})
+        fail(exc)
+    except HubError as exc:
+        fail(exc)
+    finally:
+        store.dispose()
+    if out_format == "json":
+        print_json(result.as_dict())
+    else:
+        _print(result, rejected)
+    c = result.counts
+    sys.exit(1 if c.rejected or c.quarantined else 0)
+
+
+def _print(result: RunResult, rejected: Counter[str]) -> None:
+    out = Console()
+    c = result.counts
+    t = Table(title=f"run {result.run_id}: {result.origin} from {result.source}")
+    for col in ("records in", "accepted", "rejected", "quarantined", "held", "duplicate"):
+        t.add_column(col, justify="right")
+    t.add_row(
+        str(c.records_in),
+        f"[green]{c.accepted}[/green]",
+        f"[red]{c.rejected}[/red]" if c.rejected else "0",
+        f"[red]{c.quarantined}[/red]" if c.quarantined else "0",
+        f"[yellow]{c.held}[/yellow]" if c.held else "0",
+        str(c.duplicate),
+    )
+    out.print(t)
+    if c.released:
+        out.print(f"{c.released} record(s) held earlier were released by parents in this run")
+    if result.expired_holds:
+        out.print(f"{result.expired_holds} hold(s) passed their deadline and were quarantined")
+    if rejected:
+        r = Table(title="why records were not taken")
+        r.add_column("outcome: rule")
+        r.add_column("records", justify="right")
+        for k, n in rejected.most_common():
+            r.add_row(k, str(n))
+        out.print(r)
+        out.print("details: hub quarantine list, hub stats, or the issue table")

@@ -1,0 +1,126 @@
+"""Node configuration: one TOML file, loaded once into frozen, validated objects.
+
+Every problem is reported at once (ConfigError.problems), each naming the file and the key.
+Secrets never sit in the file as values: a string ``$env:NAME`` or ``$file:PATH`` is a
+reference resolved when it is read (see docs/configuration.md).  Relative paths are taken
+from the configuration file's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hub.errors import ConfigError
+
+ENV_CONFIG = "HUB_CONFIG"
+ENV_DATABASE_URL = "HUB_DATABASE_URL"
+DEFAULT_DATA_DIR = "hub-data"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NodeSection(_Frozen):
+    name: str = "hub"
+    platform_code: str = ""  # this node's PUB_SERVICE_PLAT_CODE / platform code
+    level: Literal["county", "city", "province", "national"] = "county"
+
+
+class StoreSection(_Frozen):
+    url: str = ""  # empty: SQLite in data_dir
+    data_dir: Path = Path(DEFAULT_DATA_DIR)  # SQLite file and raw batches (content-addressed)
+    echo: bool = False
+
+
+class IngestSection(_Frozen):
+    chunk_records: int = Field(default=2000, ge=1, le=100_000)
+    hold_hours: float = Field(default=72.0, gt=0)  # a held child waits this long for its parent
+    max_input_mb: int = Field(default=50, ge=1)
+
+
+class SourceSection(_Frozen):
+    """A system below this node.  Adapter options arrive with the adapters issue."""
+
+    adapter: str = "files"
+    mapping: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("adapter")
+    @classmethod
+    def _short_name(cls, v: str) -> str:
+        if not v.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"adapter must be a short name such as 'sftp', got {v!r}")
+        return v
+
+
+class NodeConfig(_Frozen):
+    node: NodeSection = NodeSection()
+    store: StoreSection = StoreSection()
+    ingest: IngestSection = IngestSection()
+    sources: dict[str, SourceSection] = Field(default_factory=dict)
+    path: Path | None = None  # the file this came from (None: built-in defaults)
+
+    @property
+    def database_url(self) -> str:
+        """``HUB_DATABASE_URL`` wins over the file; the default is SQLite in data_dir."""
+        url = os.environ.get(ENV_DATABASE_URL) or self.store.url
+        return url or f"sqlite:///{self.store.data_dir / 'hub.db'}"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.store.data_dir / "raw"
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
+    store = raw.get("store")
+    if isinstance(store, dict) and isinstance(store.get("data_dir"), str):
+        p = Path(store["data_dir"])
+        store["data_dir"] = str(p if p.is_absolute() else base / p)
+
+
+def load_config(path: Path | None = None) -> NodeConfig:
+    """Load the node configuration from ``path``, ``$HUB_CONFIG`` or the built-in defaults."""
+    if path is None and os.environ.get(ENV_CONFIG):
+        path = Path(os.environ[ENV_CONFIG])
+    if path is None:
+        return NodeConfig()
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid TOML ({exc})") from exc
+    _resolve_paths(raw, path.parent)
+    try:
+        cfg = NodeConfig.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        raise ConfigError(
+            [
+                f"{path}: [{'.'.join(str(p) for p in e['loc'])}] {e['msg']}"
+                f" (got {e.get('input')!r})"
+                for e in exc.errors()
+            ]
+        ) from exc
+    return cfg
+
+
+def resolve_secret(value: str, where: str) -> str:
+    """Resolve a ``$env:NAME`` or ``$file:PATH`` reference; plain values pass through."""
+    if value.startswith("$env:"):
+        name = value[5:]
+        if name not in os.environ:
+            raise ConfigError(f"{where}: environment variable {name!r} is not set")
+        return os.environ[name]
+    if value.startswith("$file:"):
+        p = Path(value[6:])
+        try:
+            return p.read_text("utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}: secret file {str(p)!r} cannot be read") from exc
+    return value

@@ -1,0 +1,1 @@
+"""Reconcile: identity, versions, order, conflicts, tombstones, holds (design §3)."""

@@ -1,0 +1,1 @@
+"""The versioned store of "one network, N libraries" (see docs/store.md)."""

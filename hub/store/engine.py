@@ -1,0 +1,115 @@
+"""Database engines: SQLite (WAL, busy timeout, writers take BEGIN IMMEDIATE) or PostgreSQL.
+
+``Store.write()`` opens a writing transaction: on SQLite it starts with ``BEGIN IMMEDIATE``
+so that two writers never deadlock on a lock upgrade; readers use ``Store.read()`` (a plain
+deferred ``BEGIN``).  PostgreSQL URLs are driven by psycopg 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from hub.config import NodeConfig
+from hub.errors import ConfigError, RetryableError
+from hub.store.blobs import RawStore
+
+SQLITE_BUSY_MS = 30_000
+_WRITE = "hub_write"
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps order
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    url = normalise_url(url)
+    try:
+        u = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"store URL {url!r} is not a database URL: {exc}") from exc
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo)
+        _sqlite_events(engine)
+        return engine
+    if u.get_backend_name() == "postgresql":
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    raise ConfigError(
+        f"store URL {url!r}: backend {u.get_backend_name()!r} is not supported; "
+        "expected sqlite:///PATH or postgresql://USER@HOST/DB"
+    )
+
+
+@dataclass
+class Store:
+    engine: Engine
+    raw: RawStore
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One writing transaction; commits on success, rolls back on error."""
+        try:
+            with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            if "locked" in str(exc) or "could not serialize" in str(exc):
+                raise RetryableError(f"the store is busy: {exc.orig}") from exc
+            raise
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(cfg: NodeConfig, *, migrate: bool = True) -> Store:
+    """Open the configured store, bringing its schema to the newest migration if asked."""
+    from hub.store.migrate import ensure_schema  # noqa: PLC0415  (alembic loads lazily)
+
+    engine = make_engine(cfg.database_url, cfg.store.echo)
+    store = Store(engine, RawStore(cfg.raw_dir), cfg.database_url)
+    ensure_schema(store, upgrade=migrate)
+    return store
+
+
+def ping(store: Store) -> None:
+    with store.read() as conn:
+        conn.execute(text("SELECT 1"))
