@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install everything, then run the checks CI runs: ruff, mypy (strict), pytest.
+# Install everything, start the servers the tests use, then run the checks CI runs:
+# ruff, mypy (strict), pytest (on SQLite and on the local PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/services.sh
 .venv/bin/ruff check hub adapters tests bench
 .venv/bin/ruff format --check hub adapters tests bench
 .venv/bin/mypy

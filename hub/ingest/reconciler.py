@@ -1,7 +1,7 @@
 """Reconcile one chunk of validated records into the store, inside the caller's transaction.
 
 Per record: errors → REJECTED (coded) or QUARANTINED (raw kept); a known content for the key
-→ DUPLICATE; a new key whose parent is unknown → HELD (with a deadline); otherwise a new
+→ DUPLICATE; a version whose parent is unknown → HELD (with a deadline); otherwise a new
 immutable version, placed by ``hub.reconcile.decide`` (current, history, or conflict).
 Parents are applied before children within a chunk; holds whose parent became known are
 released (recursively) before the transaction commits.
@@ -126,6 +126,7 @@ class Reconciler:
         cur = self._load_current(conn, {(c.plan.dataset, c.key) for _, c in cands})
         known = self._load_hashes(conn, cur, cands)
         parents = self._load_parents(conn, cands, cur)
+        waiting = self._load_waiting(conn, cands, cur)
         pending: list[dict[str, Any]] = []
         pending_cur: list[_Cur] = []
         hold_rows: list[dict[str, Any]] = []
@@ -133,7 +134,16 @@ class Reconciler:
         sightings: list[dict[str, Any]] = []
         for pos, c in cands:
             verdicts[pos] = self._place(
-                c, cur, known, parents, pending, pending_cur, hold_rows, conflict_rows, sightings
+                c,
+                cur,
+                known,
+                parents,
+                waiting,
+                pending,
+                pending_cur,
+                hold_rows,
+                conflict_rows,
+                sightings,
             )
         for row in issue_rows:
             row["outcome"] = row.pop("_outcome")
@@ -325,7 +335,7 @@ class Reconciler:
     ) -> set[tuple[str, str]]:
         want = set()
         for _, c in cands:
-            if c.plan.parent and (c.plan.dataset, c.key) not in cur:
+            if c.plan.parent:
                 pk = c.plan.parent_key(c.item.raw.fields)
                 if pk is not None:
                     want.add((c.plan.parent, pk))
@@ -337,6 +347,19 @@ class Reconciler:
             found.update((r.dataset, r.business_key) for r in conn.execute(q))
         return found
 
+    def _load_waiting(
+        self, conn: Connection, cands: list[tuple[int, _Cand]], cur: dict[Any, _Cur]
+    ) -> set[tuple[str, str, str]]:
+        """(data set, key, content hash) of records already held (those with a parent)."""
+        want = sorted({(c.plan.dataset, c.key) for _, c in cands if c.plan.parent})
+        out: set[tuple[str, str, str]] = set()
+        for part in _chunks(want):
+            q = select(HO.c.dataset, HO.c.business_key, HO.c.content_hash).where(
+                HO.c.status == "held", tuple_(HO.c.dataset, HO.c.business_key).in_(part)
+            )
+            out.update((r.dataset, r.business_key, r.content_hash) for r in conn.execute(q))
+        return out
+
     # -- placing one candidate ------------------------------------------------------------
     def _place(
         self,
@@ -344,6 +367,7 @@ class Reconciler:
         cur: dict[Any, _Cur],
         known: dict[Any, dict[str, tuple[int | None, int, str]]],
         parents: set[tuple[str, str]],
+        waiting: set[tuple[str, str, str]],
         pending: list[dict[str, Any]],
         pending_cur: list[_Cur],
         hold_rows: list[dict[str, Any]],
@@ -366,14 +390,17 @@ class Reconciler:
                 )
             return Verdict(it.index, Outcome.DUPLICATE, ds, c.key, vno, message="already stored")
         entry = cur.get(k)
-        if entry is None and c.plan.parent:
+        # a version that points at an unknown parent waits, whether or not its key is known
+        if c.plan.parent:
             pk = c.plan.parent_key(it.raw.fields)
             if (
                 pk is not None
                 and (c.plan.parent, pk) not in parents
                 and (c.plan.parent, pk) not in cur
             ):
-                hold_rows.append(self._hold_row(c, pk))
+                if (ds, c.key, c.hash) not in waiting:  # the same record held again: one row
+                    waiting.add((ds, c.key, c.hash))
+                    hold_rows.append(self._hold_row(c, pk))
                 return Verdict(
                     it.index,
                     Outcome.HELD,
@@ -442,6 +469,7 @@ class Reconciler:
             "business_key": c.key,
             "parent_dataset": c.plan.parent,
             "parent_key": parent_key,
+            "content_hash": c.hash,
             "envelope": orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS).decode(),
             "status": "held",
             "received_at": self.now,

@@ -223,6 +223,7 @@ class Hold(Base):
     __tablename__ = "hold"
     __table_args__ = (
         Index("ix_hold_parent", "parent_dataset", "parent_key", "status"),
+        Index("ix_hold_key", "dataset", "business_key", "status"),
         Index("ix_hold_deadline", "status", "deadline"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -234,6 +235,7 @@ class Hold(Base):
     business_key: Mapped[str] = mapped_column(String(KEY_LEN))
     parent_dataset: Mapped[str] = mapped_column(String(64))
     parent_key: Mapped[str] = mapped_column(String(KEY_LEN))
+    content_hash: Mapped[str] = mapped_column(String(64))  # the same record held twice: one row
     envelope: Mapped[str] = mapped_column(Text)  # canonical JSON: dataset, op, key, record
     status: Mapped[str] = mapped_column(String(16))  # held, released, expired
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

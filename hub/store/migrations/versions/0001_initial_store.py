@@ -147,6 +147,7 @@ def upgrade() -> None:
         sa.Column("business_key", sa.String(length=400), nullable=False),
         sa.Column("parent_dataset", sa.String(length=64), nullable=False),
         sa.Column("parent_key", sa.String(length=400), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("envelope", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
@@ -160,6 +161,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("hold", schema=None) as batch_op:
         batch_op.create_index("ix_hold_deadline", ["status", "deadline"], unique=False)
+        batch_op.create_index("ix_hold_key", ["dataset", "business_key", "status"], unique=False)
         batch_op.create_index(
             "ix_hold_parent", ["parent_dataset", "parent_key", "status"], unique=False
         )
