@@ -19,13 +19,23 @@ cli.add_command(schemas_group)
 
 
 def _register() -> None:
+    from hub.cli.db_cmd import audit_group, db_group  # noqa: PLC0415
     from hub.cli.generate_cmd import generate  # noqa: PLC0415
     from hub.cli.ingest_cmd import ingest  # noqa: PLC0415
+    from hub.cli.quarantine_cmd import quarantine_group  # noqa: PLC0415
+    from hub.cli.show_cmd import lifecycle_cmd, show_cmd  # noqa: PLC0415
+    from hub.cli.stats_cmd import stats_cmd  # noqa: PLC0415
     from hub.cli.validate_cmd import validate  # noqa: PLC0415
 
     cli.add_command(validate)
     cli.add_command(generate)
     cli.add_command(ingest)
+    cli.add_command(show_cmd)
+    cli.add_command(lifecycle_cmd)
+    cli.add_command(quarantine_group)
+    cli.add_command(stats_cmd)
+    cli.add_command(db_group)
+    cli.add_command(audit_group)
 
 
 _register()

@@ -124,9 +124,11 @@ def key_plans(d: Dictionary) -> dict[str, KeyPlan]:
             key_fields=ds.business_key,
             parent=ds.parent.dataset if ds.parent and parent_fields else None,
             parent_fields=parent_fields,
-            link_fields=tuple(f for f in ds.field_ids if f in links)
-            if ds.library == "transactions"
-            else (),
+            # in every library: a complaint or a performance record belongs to the lifecycle
+            # of the section it names; "…CODES" lists link like their singular field
+            link_fields=tuple(
+                f for f in ds.field_ids if f in links or (f.endswith("CODES") and f[:-1] in links)
+            ),
             entity_role=role,
             role_field=role_field,
             entity_code_field=code_field,

@@ -39,7 +39,7 @@ def append(conn: Connection, actor: str, action: str, subject: str, detail: dict
     t = table(AuditEntry)
     prev = conn.execute(select(t.c.hash).order_by(t.c.id.desc()).limit(1)).scalar()
     now = datetime.now(UTC)
-    body = orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode()
+    body = orjson.dumps(detail, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
     h = _digest(prev or GENESIS, _at(now), actor, action, subject, body)
     conn.execute(
         t.insert(),
