@@ -181,6 +181,8 @@ def test_malformed_lines_are_quarantined_with_the_raw_line(store: Store, tmp_pat
     with store.read() as conn:
         raws = conn.execute(select(Quarantine.raw_record).order_by(Quarantine.id)).scalars().all()
     assert raws == ['{"dataset": "PROJECT", "record": {"A": 1, "A": 2}}', "{not json"]
+    again = ingest_file(store, path, "county-a")
+    assert again.counts.quarantined == 2 and _count(store, Quarantine) == 2  # not twice
 
 
 @BACKENDS

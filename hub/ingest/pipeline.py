@@ -250,8 +250,9 @@ def expire_holds(store: Store, now: datetime) -> int:
         )
         if not rows:
             return 0
-        conn.execute(
-            table(Quarantine).insert(),
+        insert_ignore(
+            conn,
+            table(Quarantine),
             [
                 {
                     "run_id": h.run_id,

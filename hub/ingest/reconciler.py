@@ -150,8 +150,7 @@ class Reconciler:
         self._write(conn, pending, pending_cur, cur, hold_rows, conflict_rows, sightings)
         if issue_rows:
             conn.execute(table(IssueRow).insert(), issue_rows)
-        if quarantine_rows:
-            conn.execute(table(Quarantine).insert(), quarantine_rows)
+        insert_ignore(conn, table(Quarantine), quarantine_rows)
         for pos, it in enumerate(items):
             if it.hold_id is None:
                 counts.add(verdicts[pos].outcome)

@@ -70,11 +70,11 @@ def replay(
             v = res.verdicts[0]
             outcomes[row.id] = v.outcome.value
             if v.outcome is Outcome.QUARANTINED:
-                # the new quarantine row (with today's reason) replaces this one
+                # still not acceptable: the row stays open with today's reason
                 conn.execute(
                     update(Q)
                     .where(Q.c.id == row.id)
-                    .values(status="superseded", resolved_at=clock, resolution="quarantined")
+                    .values(rule=v.rule or row.rule, message=v.message or row.message)
                 )
             else:
                 conn.execute(

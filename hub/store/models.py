@@ -200,7 +200,11 @@ class Quarantine(Base):
     """A record the hub could not take as it is; the raw record is kept for replay."""
 
     __tablename__ = "quarantine"
-    __table_args__ = (Index("ix_quarantine_status", "status"),)
+    __table_args__ = (
+        Index("ix_quarantine_status", "status"),
+        # the same record of the same raw batch is quarantined once, however often it is sent
+        UniqueConstraint("raw_sha256", "record_index", name="uq_quarantine_origin"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("sync_run.id"))
     source: Mapped[str] = mapped_column(String(100))

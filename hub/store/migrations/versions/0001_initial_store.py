@@ -222,6 +222,7 @@ def upgrade() -> None:
             ["sync_run.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("raw_sha256", "record_index", name="uq_quarantine_origin"),
     )
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
         batch_op.create_index("ix_quarantine_status", ["status"], unique=False)
