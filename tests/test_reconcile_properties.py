@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from hub.store.models import CurrentRecord, Hold, RecordVersion
 from tests.conftest import BACKENDS
 
 FIXTURES = settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("HUB_HYPOTHESIS_EXAMPLES", "15")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 TS = st.sampled_from(["20240301090000", "20240302090000", "20240303090000"])
 versions = st.lists(
@@ -133,7 +134,9 @@ def test_twice_adds_no_versions_and_counts_are_conserved(
         after = conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
     assert after == before and second.counts.accepted == 0 and second.counts.conserved
     assert second.counts.rejected == first.counts.rejected
-    assert second.counts.held == first.counts.held  # still waiting, not held twice
+    # still waiting, never held twice; fewer if a parent released some during the first run
+    # (a hold of an earlier example in this shared store can be such a parent)
+    assert second.counts.held <= first.counts.held
     with store.read() as conn:
         holds = conn.execute(
             select(func.count()).select_from(Hold).where(Hold.run_id == second.run_id)
