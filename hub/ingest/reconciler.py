@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from hub.dictionary.loader import Dictionary
 from hub.ingest.outcome import QUARANTINE_RULES, Counts, Outcome, Verdict
 from hub.reconcile.decide import Placement, State, Version, advance
 from hub.reconcile.keys import KeyPlan, canonical, content_hash, key_plans
+from hub.store.ids import reserve_ids
+from hub.store.keyfilter import key_in
 from hub.store.models import (
     Conflict,
     CurrentRecord,
@@ -284,7 +286,7 @@ class Reconciler:
             q = (
                 select(*cols)
                 .join(RV, RV.c.id == CV.c.version_id)
-                .where(tuple_(CV.c.dataset, CV.c.business_key).in_(part))
+                .where(key_in(CV.c.dataset, CV.c.business_key, part))
             )
             for r in conn.execute(q):
                 st = State(
@@ -316,7 +318,7 @@ class Reconciler:
                 RV.c.id,
                 RV.c.version_no,
                 RV.c.source,
-            ).where(tuple_(RV.c.dataset, RV.c.business_key).in_(part))
+            ).where(key_in(RV.c.dataset, RV.c.business_key, part))
             for r in conn.execute(q):
                 out.setdefault((r.dataset, r.business_key), {})[r.content_hash] = (
                     r.id,
@@ -341,7 +343,7 @@ class Reconciler:
         found: set[tuple[str, str]] = set()
         for part in _chunks(sorted(want)):
             q = select(CV.c.dataset, CV.c.business_key).where(
-                tuple_(CV.c.dataset, CV.c.business_key).in_(part)
+                key_in(CV.c.dataset, CV.c.business_key, part)
             )
             found.update((r.dataset, r.business_key) for r in conn.execute(q))
         return found
@@ -354,7 +356,7 @@ class Reconciler:
         out: set[tuple[str, str, str]] = set()
         for part in _chunks(want):
             q = select(HO.c.dataset, HO.c.business_key, HO.c.content_hash).where(
-                HO.c.status == "held", tuple_(HO.c.dataset, HO.c.business_key).in_(part)
+                HO.c.status == "held", key_in(HO.c.dataset, HO.c.business_key, part)
             )
             out.update((r.dataset, r.business_key, r.content_hash) for r in conn.execute(q))
         return out
@@ -488,10 +490,11 @@ class Reconciler:
     ) -> None:
         if hold_rows:
             conn.execute(HO.insert(), hold_rows)
-        ids: list[int] = []
+        ids = reserve_ids(conn, RV, len(pending))
         if pending:
-            stmt = RV.insert().returning(RV.c.id, sort_by_parameter_order=True)
-            ids = [r[0] for r in conn.execute(stmt, pending)]
+            for row, vid in zip(pending, ids, strict=True):
+                row["id"] = vid
+            conn.execute(RV.insert(), pending)  # a plain executemany: no RETURNING round trip
         touched = {id(e): e for e in pending_cur}
         rows, refs, stale, claims = [], [], [], []
         key_of = {id(e): k for k, e in cur.items()}
@@ -576,7 +579,7 @@ class Reconciler:
             q = (
                 select(HO)
                 .where(HO.c.status == "held")
-                .where(tuple_(HO.c.parent_dataset, HO.c.parent_key).in_(part))
+                .where(key_in(HO.c.parent_dataset, HO.c.parent_key, part))
                 .order_by(HO.c.id)
             )
             holds += list(conn.execute(q))

@@ -6,11 +6,12 @@ from collections import deque
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select
 
 from hub.dictionary.loader import Dictionary
 from hub.errors import UsageError
 from hub.reconcile.keys import KEY_SEP
+from hub.store.keyfilter import key_in
 from hub.store.models import (
     Conflict,
     CurrentRecord,
@@ -170,9 +171,7 @@ def lifecycle(conn: Connection, d: Dictionary, code: str) -> list[dict[str, Any]
         if new:
             for part in _parts(sorted(new)):
                 for r in conn.execute(
-                    select(refs.c.value).where(
-                        tuple_(refs.c.dataset, refs.c.business_key).in_(part)
-                    )
+                    select(refs.c.value).where(key_in(refs.c.dataset, refs.c.business_key, part))
                 ):
                     if r.value not in seen_values:
                         todo.append(r.value)
@@ -182,7 +181,7 @@ def lifecycle(conn: Connection, d: Dictionary, code: str) -> list[dict[str, Any]
     for part in _parts(sorted(seen_records)):
         rows += conn.execute(
             select(CurrentRecord).where(
-                tuple_(CurrentRecord.dataset, CurrentRecord.business_key).in_(part)
+                key_in(CurrentRecord.dataset, CurrentRecord.business_key, part)
             )
         ).all()
     depth = _depths(d)
