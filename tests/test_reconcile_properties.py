@@ -24,7 +24,9 @@ from hub.store.models import CurrentRecord, Hold, RecordVersion
 from tests.conftest import BACKENDS
 
 FIXTURES = settings(
-    max_examples=int(os.environ.get("HUB_HYPOTHESIS_EXAMPLES", "15")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("HUB_HYPOTHESIS_EXAMPLES", "15")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 TS = st.sampled_from(["20240301090000", "20240302090000", "20240303090000"])
 versions = st.lists(
