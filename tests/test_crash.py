@@ -27,7 +27,7 @@ from hub.config import NodeConfig, StoreSection
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
 from hub.store import audit
-from hub.store.engine import Store, open_store
+from hub.store.engine import Store, make_engine, open_store
 from hub.store.models import CurrentRecord, Hold, RecordVersion, SyncRun
 from tests.conftest import BACKENDS
 
@@ -122,6 +122,27 @@ def _integrity(store: Store) -> None:
         assert hashlib.sha256(obj.read_bytes()).hexdigest() == obj.parent.name + obj.name
 
 
+def _last_run(engine: Any) -> tuple[int, int]:
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT id, records_in FROM sync_run ORDER BY id DESC LIMIT 1")
+            ).first()
+    except Exception:  # the schema does not exist before the first run creates it
+        return 0, 0
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _wait_for_progress(engine: Any, p: subprocess.Popen[bytes], after: int, limit: float) -> None:
+    """Until the process's own run has committed at least one chunk (or it ended)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and p.poll() is None:
+        run_id, records_in = _last_run(engine)
+        if run_id > after and records_in:
+            return
+        time.sleep(0.02)
+
+
 @pytest.mark.slow
 @BACKENDS
 def test_sigkill_at_random_points_loses_and_doubles_nothing(
@@ -148,13 +169,20 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
     cfg = _config(tmp_path, "crash", database_url)
     rng = random.Random(31)
     landed = 0
-    for _ in range(KILLS):
+    watcher = make_engine(database_url)
+    for i in range(KILLS):
+        before, _ = _last_run(watcher)
         p = _hub(cfg, batch)
-        time.sleep(rng.uniform(0.05, clean_seconds))
+        if i % 2 == 0:  # anywhere: start-up, raw store, between or inside commits
+            time.sleep(rng.uniform(0.05, clean_seconds))
+        else:  # once the run has committed a chunk, so some kills land between commits
+            _wait_for_progress(watcher, p, before, clean_seconds * 3)
+            time.sleep(rng.uniform(0.0, 0.2))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             landed += 1
         p.communicate(timeout=300)
+    watcher.dispose()
     assert landed >= KILLS // 2, f"only {landed} of {KILLS} kills landed mid-run"
     final = _hub(cfg, batch)
     out, err = final.communicate(timeout=300)
