@@ -32,7 +32,7 @@ status=$?
 set -e
 [ "$status" = 1 ] || { echo "demo: expected exit 1 (records rejected), got $status" >&2; exit 1; }
 
-echo "== 连江 sends the same file again: everything is a duplicate, nothing changes"
+echo "== 连江 sends the same file again: no new version (what was stored is a duplicate)"
 $HUB ingest "$OUT/lianjiang.jsonl" --source county-lianjiang --format json \
   > "$OUT/resend.json" || true
 .venv/bin/python - "$OUT/resend.json" <<'PY'
