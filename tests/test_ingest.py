@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import func, select
 
 from hub.generate.batch import write_batch
@@ -211,3 +212,33 @@ def test_same_version_from_another_source_is_a_sighting(store: Store, tmp_path: 
     _, [v] = _ingest(store, tmp_path, [rec], source="city")
     assert v.outcome is Outcome.DUPLICATE and v.version == 1
     assert _count(store, Sighting, Sighting.source == "city") == 1
+
+
+@BACKENDS
+def test_the_sources_cursor_moves_only_when_the_whole_input_is_in(
+    store: Store, tmp_path: Path
+) -> None:
+    from hub.config import IngestSection
+    from hub.store.models import SourceCursor
+
+    def cursor() -> str:
+        with store.read() as conn:
+            return str(conn.execute(select(SourceCursor.cursor)).scalar_one())
+
+    records = Generator(seed=16).batch(1)
+    _ingest(store, tmp_path, records[:3], cursor="2024-03-01T00:00")
+    assert cursor() == "2024-03-01T00:00"
+
+    def crash(_n: int) -> None:
+        raise RuntimeError("the process dies after its first commit")
+
+    with pytest.raises(RuntimeError):
+        _ingest(
+            store,
+            tmp_path,
+            records[3:9],
+            cursor="2024-03-02T00:00",
+            settings=IngestSection(chunk_records=2),
+            on_progress=crash,
+        )
+    assert cursor() != "2024-03-02T00:00"  # the first chunk committed, the cursor did not move

@@ -145,8 +145,13 @@ def ingest_stream(
         )
         run_id = conn.execute(
             RUN.insert().returning(RUN.c.id),
-            {"source": source, "origin": origin[:1000], "raw_sha256": sha, "status": "running"}
-            | {"started_at": clock},
+            {
+                "source": source,
+                "origin": origin[:1000],
+                "raw_sha256": sha,
+                "status": "running",
+                "started_at": clock,
+            },
         ).scalar_one()
     result = RunResult(run_id, source, origin, sha, fmt, Counts(), expired_holds=expired)
     rec = Reconciler(load_dictionary(), run_id, clock, timedelta(hours=settings.hold_hours))
@@ -166,11 +171,11 @@ def ingest_stream(
                         origin, doc_issues[0].message, code="schema.document"
                     )  # the batch document itself is wrong: refuse it whole
                 done += len(items)
-                last = cursor if cursor is not None and done else None
                 with store.write() as conn:
                     res = rec.apply(conn, items)
                     _add_counts(conn, run_id, res.counts)
-                    _set_cursor(conn, source, run_id, clock, last or _progress(sha, done))
+                    # progress within this input; the caller's cursor only once all is in
+                    _set_cursor(conn, source, run_id, clock, _progress(sha, done))
                 result.counts.merge(res.counts)
                 if on_verdict:
                     for v in res.verdicts:
