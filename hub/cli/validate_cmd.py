@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from hub.cli.common import progress
+from hub.cli.common import format_option, progress
 from hub.errors import InputError
 from hub.validation.issues import ISSUE_KEYS, Issue
 from hub.validation.validator import FORMATS, FileReport, Validator
@@ -21,14 +21,7 @@ BIG_FILE = 2 * 1024 * 1024  # show a progress bar from this size on
 
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "out_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="How to print the issues.",
-)
+@format_option
 @click.option(
     "--input-format",
     type=click.Choice(FORMATS),

@@ -21,7 +21,7 @@ from hub.ingest.outcome import QUARANTINE_RULES, Counts, Outcome, Verdict
 from hub.reconcile.decide import Placement, State, Version, advance
 from hub.reconcile.keys import KeyPlan, canonical, content_hash, key_plans
 from hub.store.ids import reserve_ids
-from hub.store.keyfilter import key_in
+from hub.store.keyfilter import key_in, parts
 from hub.store.models import (
     Conflict,
     CurrentRecord,
@@ -39,7 +39,6 @@ from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
 
 CV, RV, HO = table(CurrentRecord), table(RecordVersion), table(Hold)
-IN_CHUNK = 500  # keys per IN (...) query: far below SQLite's and PostgreSQL's limits
 
 
 @dataclass
@@ -65,6 +64,7 @@ class _Cur:
     existed: bool  # the row is in the database already
     changed: bool = False  # the current version changed in this chunk
     pending: int | None = None  # index into pending versions of the current version
+    fields: dict[str, Any] | None = None  # the new current version's fields (no re-parse)
 
 
 @dataclass
@@ -85,10 +85,6 @@ class ChunkResult:
     released: list[Verdict] = field(default_factory=list)
 
 
-def _chunks(xs: list[Any], n: int = IN_CHUNK) -> list[list[Any]]:
-    return [xs[i : i + n] for i in range(0, len(xs), n)]
-
-
 class Reconciler:
     def __init__(
         self,
@@ -102,14 +98,6 @@ class Reconciler:
         self.plans = key_plans(dictionary)
         self.run_id, self.now, self.hold_for = run_id, now, hold_for
         self.package_id, self.signer = package_id, signer
-        self.depth = {name: self._depth(name) for name in self.plans}
-
-    def _depth(self, name: str) -> int:
-        n, seen = 0, set()
-        while (p := self.plans[name].parent) is not None and name not in seen:
-            seen.add(name)
-            name, n = p, n + 1
-        return n
 
     # -- the chunk ------------------------------------------------------------------------
     def apply(self, conn: Connection, items: list[Item]) -> ChunkResult:
@@ -124,12 +112,13 @@ class Reconciler:
                 verdicts[pos] = cand_or_verdict
             else:
                 cands.append((pos, cand_or_verdict))
-        cands.sort(key=lambda pc: self.depth[pc[1].plan.dataset])  # parents first (stable)
+        cands.sort(key=lambda pc: pc[1].plan.depth)  # parents first (stable)
         cur = self._load_current(conn, {(c.plan.dataset, c.key) for _, c in cands})
         known = self._load_hashes(conn, cur, cands)
         parents = self._load_parents(conn, cands, cur)
         waiting = self._load_waiting(conn, cands, cur)
         pending: list[dict[str, Any]] = []
+        pending_fields: list[dict[str, Any]] = []  # each pending version's fields
         pending_cur: list[_Cur] = []
         hold_rows: list[dict[str, Any]] = []
         conflict_rows: list[dict[str, Any]] = []
@@ -147,9 +136,11 @@ class Reconciler:
                 conflict_rows,
                 sightings,
             )
-        for row in issue_rows:
-            row["outcome"] = row.pop("_outcome")
-        self._write(conn, pending, pending_cur, cur, hold_rows, conflict_rows, sightings)
+            if len(pending) > len(pending_fields):  # accepted: one new pending version
+                pending_fields.append(c.item.raw.fields)
+        self._write(
+            conn, pending, pending_fields, pending_cur, cur, hold_rows, conflict_rows, sightings
+        )
         if issue_rows:
             conn.execute(table(IssueRow).insert(), issue_rows)
         insert_ignore(conn, table(Quarantine), quarantine_rows)
@@ -241,7 +232,7 @@ class Reconciler:
                     "value": x.value,
                     "message": x.message,
                     "severity": x.severity,
-                    "_outcome": outcome.value,
+                    "outcome": outcome.value,
                 }
             )
 
@@ -282,7 +273,7 @@ class Reconciler:
             CV.c.source,
             RV.c.version_no,
         )
-        for part in _chunks(sorted(keys)):
+        for part in parts(sorted(keys)):
             q = (
                 select(*cols)
                 .join(RV, RV.c.id == CV.c.version_id)
@@ -310,7 +301,7 @@ class Reconciler:
             }
         )
         out: dict[Any, dict[str, tuple[int | None, int, str]]] = {}
-        for part in _chunks(need):
+        for part in parts(need):
             q = select(
                 RV.c.dataset,
                 RV.c.business_key,
@@ -341,7 +332,7 @@ class Reconciler:
                 if pk is not None:
                     want.add((c.plan.parent, pk))
         found: set[tuple[str, str]] = set()
-        for part in _chunks(sorted(want)):
+        for part in parts(sorted(want)):
             q = select(CV.c.dataset, CV.c.business_key).where(
                 key_in(CV.c.dataset, CV.c.business_key, part)
             )
@@ -354,7 +345,7 @@ class Reconciler:
         """(data set, key, content hash) of records already held (those with a parent)."""
         want = sorted({(c.plan.dataset, c.key) for _, c in cands if c.plan.parent})
         out: set[tuple[str, str, str]] = set()
-        for part in _chunks(want):
+        for part in parts(want):
             q = select(HO.c.dataset, HO.c.business_key, HO.c.content_hash).where(
                 HO.c.status == "held", key_in(HO.c.dataset, HO.c.business_key, part)
             )
@@ -439,11 +430,13 @@ class Reconciler:
             entry = _Cur(
                 state, None, version_no, c.content, it.source, False, True, len(pending) - 1
             )
+            entry.fields = it.raw.fields
             cur[k] = entry
         else:
             if state.current.content_hash == c.hash:
                 entry.content, entry.source, entry.version_no = c.content, it.source, version_no
                 entry.version_id, entry.pending, entry.changed = None, len(pending) - 1, True
+                entry.fields = it.raw.fields
             entry.state = state
         pending_cur.append(entry)
         if placement is Placement.CONFLICT:
@@ -482,6 +475,7 @@ class Reconciler:
         self,
         conn: Connection,
         pending: list[dict[str, Any]],
+        pending_fields: list[dict[str, Any]],
         pending_cur: list[_Cur],
         cur: dict[Any, _Cur],
         hold_rows: list[dict[str, Any]],
@@ -524,10 +518,10 @@ class Reconciler:
             if e.changed:
                 if e.existed:
                     stale.append({"d": ds, "k": key})
-                fields = orjson.loads(e.content)
+                assert e.fields is not None  # set whenever the current version changes
                 refs += [
                     {"dataset": ds, "business_key": key, "field": f, "value": v[:200]}
-                    for f, v in self.plans[ds].links(fields)
+                    for f, v in self.plans[ds].links(e.fields)
                 ]
         upsert(conn, CV, rows, ("dataset", "business_key"))
         if stale:
@@ -539,11 +533,10 @@ class Reconciler:
                 stale,
             )
         insert_ignore(conn, table(RecordRef), refs)
-        for row, vid in zip(pending, ids, strict=True):
+        for row, vid, fields in zip(pending, ids, pending_fields, strict=True):
             plan = self.plans[row["dataset"]]
             if plan.entity_code_field is None:
                 continue
-            fields = orjson.loads(row["content"])
             code = fields.get(plan.entity_code_field)
             roles = [plan.entity_role] if plan.entity_role else []
             if plan.role_field and fields.get(plan.role_field):
@@ -575,7 +568,7 @@ class Reconciler:
     def _release(self, conn: Connection, parent_keys: list[tuple[str, str]]) -> list[Verdict]:
         """Apply holds waiting for parents that are now known; recursive through apply()."""
         holds = []
-        for part in _chunks(sorted(parent_keys)):
+        for part in parts(sorted(parent_keys)):
             q = (
                 select(HO)
                 .where(HO.c.status == "held")
@@ -592,7 +585,7 @@ class Reconciler:
                 h.record_index, env["dataset"], env["record"], env.get("op"), env.get("key")
             )
             items.append(Item(h.record_index, raw, [], "jsonl", h.source, h.raw_sha256, h.id))
-        for part in _chunks([h.id for h in holds]):
+        for part in parts([h.id for h in holds]):
             conn.execute(
                 update(HO).where(HO.c.id.in_(part)).values(status="released", resolved_at=self.now)
             )

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, select
 
 from hub.dictionary.loader import Dictionary
 from hub.errors import UsageError
-from hub.reconcile.keys import KEY_SEP
-from hub.store.keyfilter import key_in
+from hub.reconcile.keys import KEY_SEP, key_plans
+from hub.store.keyfilter import key_in, parts
 from hub.store.models import (
     Conflict,
     CurrentRecord,
@@ -169,7 +169,7 @@ def lifecycle(conn: Connection, d: Dictionary, code: str) -> list[dict[str, Any]
         new = {(h.dataset, h.business_key) for h in hits} - seen_records
         seen_records |= new
         if new:
-            for part in _parts(sorted(new)):
+            for part in parts(sorted(new)):
                 for r in conn.execute(
                     select(refs.c.value).where(key_in(refs.c.dataset, refs.c.business_key, part))
                 ):
@@ -178,13 +178,13 @@ def lifecycle(conn: Connection, d: Dictionary, code: str) -> list[dict[str, Any]
     if not seen_records:
         return []
     rows: list[Any] = []
-    for part in _parts(sorted(seen_records)):
+    for part in parts(sorted(seen_records)):
         rows += conn.execute(
             select(CurrentRecord).where(
                 key_in(CurrentRecord.dataset, CurrentRecord.business_key, part)
             )
         ).all()
-    depth = _depths(d)
+    plans = key_plans(d)
     out = [
         {
             "dataset": r.dataset,
@@ -195,7 +195,7 @@ def lifecycle(conn: Connection, d: Dictionary, code: str) -> list[dict[str, Any]
             "conflict": r.conflict,
             "versions": r.versions,
             "source": r.source,
-            "depth": depth.get(r.dataset, 0),
+            "depth": plans[r.dataset].depth if r.dataset in plans else 0,
             "library": r.library,
         }
         for r in rows
@@ -211,19 +211,4 @@ def lifecycle(conn: Connection, d: Dictionary, code: str) -> list[dict[str, Any]
             x["key"],
         )
     )
-    return out
-
-
-def _parts(xs: list[Any], n: int = 500) -> list[list[Any]]:
-    return [xs[i : i + n] for i in range(0, len(xs), n)]
-
-
-def _depths(d: Dictionary) -> dict[str, int]:
-    out = {}
-    for name, ds in d.datasets.items():
-        n, p = 0, ds.parent
-        while p is not None and n < 10:
-            n += 1
-            p = d.datasets[p.dataset].parent
-        out[name] = n
     return out

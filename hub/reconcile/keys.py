@@ -48,6 +48,7 @@ class KeyPlan:
     entity_role: str | None  # ENTITY_ROLE code for role-extension data sets (法人角色)
     role_field: str | None  # a ';' list of roles in the record itself (LEGAL_ROLE)
     entity_code_field: str | None
+    depth: int = 0  # parents above it in the dictionary (PROJECT 0, TENDER_PROJECT 1, …)
 
     def key(self, fields: dict[str, Any]) -> str | None:
         parts = []
@@ -100,6 +101,13 @@ def _entity_role(ds: DataSet, d: Dictionary) -> str | None:
     return None
 
 
+def _depth(ds: DataSet, d: Dictionary) -> int:
+    n, p = 0, ds.parent
+    while p is not None and n < len(d.datasets):  # bounded, should the curation loop
+        n, p = n + 1, d.datasets[p.dataset].parent
+    return n
+
+
 def key_plans(d: Dictionary) -> dict[str, KeyPlan]:
     links = link_fields(d)
     plans = {}
@@ -132,5 +140,6 @@ def key_plans(d: Dictionary) -> dict[str, KeyPlan]:
             entity_role=role,
             role_field=role_field,
             entity_code_field=code_field,
+            depth=_depth(ds, d),
         )
     return plans

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,18 +58,5 @@ class RawStore:
                 os.unlink(tmp)
             raise
 
-    def put_bytes(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        if not self.has(digest):
-            self.put_stream(io.BytesIO(data))
-        return digest
-
-    def get(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
-
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
-
-    def iter_lines(self, sha256: str) -> Iterator[bytes]:
-        with self.open(sha256) as fh:
-            yield from fh

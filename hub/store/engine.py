@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -106,10 +106,5 @@ def open_store(cfg: NodeConfig, *, migrate: bool = True) -> Store:
 
     engine = make_engine(cfg.database_url, cfg.store.echo)
     store = Store(engine, RawStore(cfg.raw_dir), cfg.database_url)
-    ensure_schema(store, upgrade=migrate)
+    ensure_schema(store, migrate=migrate)
     return store
-
-
-def ping(store: Store) -> None:
-    with store.read() as conn:
-        conn.execute(text("SELECT 1"))

@@ -21,3 +21,11 @@ def key_in(dataset_col: Any, key_col: Any, keys: Iterable[tuple[str, str]]) -> C
     if not groups:
         return false()
     return or_(*(and_(dataset_col == ds, key_col.in_(ks)) for ds, ks in sorted(groups.items())))
+
+
+IN_LIST = 500  # values per IN (...) list: far below SQLite's and PostgreSQL's limits
+
+
+def parts(xs: list[Any], n: int = IN_LIST) -> list[list[Any]]:
+    """Split a list of keys for IN (...) lists of bounded length."""
+    return [xs[i : i + n] for i in range(0, len(xs), n)]

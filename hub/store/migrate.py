@@ -41,7 +41,7 @@ def upgrade(store: Store, revision: str = "head") -> None:
     command.upgrade(alembic_config(store), revision)
 
 
-def ensure_schema(store: Store, *, upgrade: bool) -> None:
+def ensure_schema(store: Store, *, migrate: bool) -> None:
     current, head = current_revision(store), head_revision(store)
     if current == head:
         return
@@ -53,15 +53,11 @@ def ensure_schema(store: Store, *, upgrade: bool) -> None:
                 f"the store {store.url!r} holds tables ({', '.join(sorted(tables)[:5])}) but "
                 "no hub schema version; expected an empty database or a hub store"
             )
-        _upgrade(store)
+        upgrade(store)
         return
-    if not upgrade:
+    if not migrate:
         raise ConfigError(
             f"the store is at schema revision {current}, this hub expects {head}; "
             "run `hub db upgrade` first"
         )
-    _upgrade(store)
-
-
-def _upgrade(store: Store) -> None:
     upgrade(store)
