@@ -90,6 +90,7 @@ class Generator:
         self.platform = self.v.uscc()
         self.service = self.v.uscc()
         self.serial = 0
+        self.numbered = 0  # identifier-like fields without a rule of their own
         self.companies = [(self.v.company(), self.v.uscc()) for _ in range(12)]
         self.people = [(self.v.person(), self.v.citizen_id()) for _ in range(12)]
         self.last_section: dict[str, str] = {}
@@ -140,6 +141,10 @@ class Generator:
             return self.v.guid()
         if f.fixed_length:
             return self.v.digits(f.fixed_length)
+        if f.id.endswith(("_NO", "_CODE", "_ID", "_NUMBER")):  # identifiers: distinct values
+            self.numbered += 1
+            code = f"{self.v.digits(4)}{self.numbered:08d}"
+            return code[-f.max_length :] if f.max_length else code
         if f.id.endswith("URL"):
             return f"https://ggzy.example.gov.cn/jyxx/{self.v.digits(8)}.html"
         if f.id.endswith(("NAME", "_PERSON", "CONTACTOR", "ACTOR")):
