@@ -50,9 +50,9 @@ def _count(store: Store, model: Any, *where: Any) -> int:
 def _current(store: Store, dataset: str, key: str) -> Any:
     with store.read() as conn:
         return conn.execute(
-            select(CurrentRecord).where(
-                CurrentRecord.dataset == dataset, CurrentRecord.business_key == key
-            )
+            select(CurrentRecord, RecordVersion.content)
+            .join(RecordVersion, RecordVersion.id == CurrentRecord.version_id)
+            .where(CurrentRecord.dataset == dataset, CurrentRecord.business_key == key)
         ).one_or_none()
 
 

@@ -14,27 +14,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection
 
 from hub.dictionary.loader import Dictionary
 from hub.ingest.outcome import QUARANTINE_RULES, Counts, Outcome, Verdict
 from hub.reconcile.decide import Placement, State, Version, advance
 from hub.reconcile.keys import KeyPlan, canonical, content_hash, key_plans
+from hub.store.bulk import Bulk
 from hub.store.ids import reserve_ids
-from hub.store.keyfilter import key_in, parts
 from hub.store.models import (
-    Conflict,
     CurrentRecord,
-    EntityClaim,
     Hold,
     IssueRow,
     Quarantine,
-    RecordRef,
     RecordVersion,
-    Sighting,
     table,
 )
-from hub.store.upsert import insert_ignore, upsert
+from hub.store.upsert import insert_ignore
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
 
@@ -59,7 +55,6 @@ class _Cur:
     state: State
     version_id: int | None  # None until the pending version is inserted
     version_no: int
-    content: str
     source: str
     existed: bool  # the row is in the database already
     changed: bool = False  # the current version changed in this chunk
@@ -76,6 +71,70 @@ class _Cand:
     content: str
     hash: str
     ts: str
+
+
+@dataclass
+class _Out:
+    """What one chunk writes, as rows in the column order of the *_COLS below."""
+
+    versions: list[list[Any]] = field(default_factory=list)
+    fields: list[dict[str, Any]] = field(default_factory=list)  # each new version's fields
+    touched: dict[tuple[str, str], _Cur] = field(default_factory=dict)  # current rows to write
+    holds: list[tuple[Any, ...]] = field(default_factory=list)
+    conflicts: list[tuple[Any, ...]] = field(default_factory=list)
+    sightings: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+VERSION_COLS = (
+    "id",
+    "dataset",
+    "business_key",
+    "version_no",
+    "op",
+    "content",
+    "content_hash",
+    "data_timestamp",
+    "source",
+    "sender_key",
+    "package_id",
+    "signer",
+    "run_id",
+    "raw_sha256",
+    "record_index",
+    "received_at",
+)
+CURRENT_COLS = (
+    "dataset",
+    "business_key",
+    "library",
+    "version_id",
+    "data_timestamp",
+    "content_hash",
+    "deleted",
+    "conflict",
+    "versions",
+    "source",
+    "updated_at",
+)
+HOLD_COLS = (
+    "run_id",
+    "source",
+    "raw_sha256",
+    "record_index",
+    "dataset",
+    "business_key",
+    "parent_dataset",
+    "parent_key",
+    "content_hash",
+    "envelope",
+    "status",
+    "received_at",
+    "deadline",
+)
+REF_COLS = ("dataset", "business_key", "field", "value")
+CLAIM_COLS = ("code", "role", "source", "dataset", "name", "version_id", "data_timestamp")
+CONFLICT_COLS = ("dataset", "business_key", "data_timestamp", "status", "detected_at")
+SIGHTING_COLS = ("version_id", "source", "run_id", "seen_at")
 
 
 @dataclass
@@ -113,34 +172,15 @@ class Reconciler:
             else:
                 cands.append((pos, cand_or_verdict))
         cands.sort(key=lambda pc: pc[1].plan.depth)  # parents first (stable)
-        cur = self._load_current(conn, {(c.plan.dataset, c.key) for _, c in cands})
-        known = self._load_hashes(conn, cur, cands)
-        parents = self._load_parents(conn, cands, cur)
-        waiting = self._load_waiting(conn, cands, cur)
-        pending: list[dict[str, Any]] = []
-        pending_fields: list[dict[str, Any]] = []  # each pending version's fields
-        pending_cur: list[_Cur] = []
-        hold_rows: list[dict[str, Any]] = []
-        conflict_rows: list[dict[str, Any]] = []
-        sightings: list[dict[str, Any]] = []
+        db = Bulk(conn)
+        cur = self._load_current(db, {(c.plan.dataset, c.key) for _, c in cands})
+        known = self._load_hashes(db, cur, cands)
+        parents = self._load_parents(db, cands, cur)
+        waiting = self._load_waiting(db, cands)
+        out = _Out()
         for pos, c in cands:
-            verdicts[pos] = self._place(
-                c,
-                cur,
-                known,
-                parents,
-                waiting,
-                pending,
-                pending_cur,
-                hold_rows,
-                conflict_rows,
-                sightings,
-            )
-            if len(pending) > len(pending_fields):  # accepted: one new pending version
-                pending_fields.append(c.item.raw.fields)
-        self._write(
-            conn, pending, pending_fields, pending_cur, cur, hold_rows, conflict_rows, sightings
-        )
+            verdicts[pos] = self._place(c, cur, known, parents, waiting, out)
+        self._write(db, out, cur)
         if issue_rows:
             conn.execute(table(IssueRow).insert(), issue_rows)
         insert_ignore(conn, table(Quarantine), quarantine_rows)
@@ -151,7 +191,7 @@ class Reconciler:
         result = ChunkResult(ordered, counts)
         new_keys = [(k[0], k[1]) for k, cr in cur.items() if not cr.existed]
         if new_keys:
-            released = self._release(conn, new_keys)
+            released = self._release(db, new_keys)
             result.released = released
             counts.released += len(released)
         return result
@@ -258,64 +298,40 @@ class Reconciler:
         }
 
     # -- loading state ----------------------------------------------------------------------
-    def _load_current(self, conn: Connection, keys: set[tuple[str, str]]) -> dict[Any, _Cur]:
+    def _load_current(self, db: Bulk, keys: set[tuple[str, str]]) -> dict[Any, _Cur]:
         out: dict[Any, _Cur] = {}
-        cols = (
-            CV.c.dataset,
-            CV.c.business_key,
-            CV.c.data_timestamp,
-            CV.c.content_hash,
-            CV.c.deleted,
-            CV.c.conflict,
-            CV.c.versions,
-            CV.c.version_id,
-            CV.c.content,
-            CV.c.source,
-            RV.c.version_no,
+        rows = db.select_keys(
+            "c.dataset, c.business_key, c.data_timestamp, c.content_hash, c.deleted, "
+            "c.conflict, c.versions, c.version_id, c.source, v.version_no",
+            "current_record c JOIN record_version v ON v.id = c.version_id",
+            keys,
+            ds_col="c.dataset",
+            key_col="c.business_key",
         )
-        for part in parts(sorted(keys)):
-            q = (
-                select(*cols)
-                .join(RV, RV.c.id == CV.c.version_id)
-                .where(key_in(CV.c.dataset, CV.c.business_key, part))
-            )
-            for r in conn.execute(q):
-                st = State(
-                    Version(r.data_timestamp, r.content_hash, r.deleted), r.conflict, r.versions
-                )
-                out[(r.dataset, r.business_key)] = _Cur(
-                    st, r.version_id, r.version_no, r.content, r.source, True
-                )
+        for ds, key, ts, h, deleted, conflict, versions, vid, source, vno in rows:
+            st = State(Version(ts, h, bool(deleted)), bool(conflict), versions)
+            out[(ds, key)] = _Cur(st, vid, vno, source, True)
         return out
 
     def _load_hashes(
-        self, conn: Connection, cur: dict[Any, _Cur], cands: list[tuple[int, _Cand]]
+        self, db: Bulk, cur: dict[Any, _Cur], cands: list[tuple[int, _Cand]]
     ) -> dict[Any, dict[str, tuple[int | None, int, str]]]:
-        """Known contents per key: hash → (version id, version no, source)."""
-        need = sorted(
-            {
-                (c.plan.dataset, c.key)
-                for _, c in cands
-                if (k := (c.plan.dataset, c.key)) in cur
-                and cur[k].state.current.content_hash != c.hash
-            }
-        )
+        """Known contents per key: hash → (version id, version no, source); only the
+        candidates' own contents are looked up (a key may have many versions)."""
+        need = {
+            (*k, c.hash)
+            for _, c in cands
+            if (k := (c.plan.dataset, c.key)) in cur and cur[k].state.current.content_hash != c.hash
+        }
         out: dict[Any, dict[str, tuple[int | None, int, str]]] = {}
-        for part in parts(need):
-            q = select(
-                RV.c.dataset,
-                RV.c.business_key,
-                RV.c.content_hash,
-                RV.c.id,
-                RV.c.version_no,
-                RV.c.source,
-            ).where(key_in(RV.c.dataset, RV.c.business_key, part))
-            for r in conn.execute(q):
-                out.setdefault((r.dataset, r.business_key), {})[r.content_hash] = (
-                    r.id,
-                    r.version_no,
-                    r.source,
-                )
+        rows = db.select_exact(
+            "dataset, business_key, content_hash, id, version_no, source",
+            "record_version",
+            ("dataset", "business_key", "content_hash"),
+            need,
+        )
+        for ds, key, h, vid, vno, source in rows:
+            out.setdefault((ds, key), {})[h] = (vid, vno, source)
         for k, c in cur.items():
             out.setdefault(k, {}).setdefault(
                 c.state.current.content_hash, (c.version_id, c.version_no, c.source)
@@ -323,34 +339,25 @@ class Reconciler:
         return out
 
     def _load_parents(
-        self, conn: Connection, cands: list[tuple[int, _Cand]], cur: dict[Any, _Cur]
+        self, db: Bulk, cands: list[tuple[int, _Cand]], cur: dict[Any, _Cur]
     ) -> set[tuple[str, str]]:
         want = set()
         for _, c in cands:
             if c.plan.parent:
                 pk = c.plan.parent_key(c.item.raw.fields)
-                if pk is not None:
+                if pk is not None and (c.plan.parent, pk) not in cur:
                     want.add((c.plan.parent, pk))
-        found: set[tuple[str, str]] = set()
-        for part in parts(sorted(want)):
-            q = select(CV.c.dataset, CV.c.business_key).where(
-                key_in(CV.c.dataset, CV.c.business_key, part)
-            )
-            found.update((r.dataset, r.business_key) for r in conn.execute(q))
-        return found
+        return {
+            (r[0], r[1]) for r in db.select_keys("dataset, business_key", "current_record", want)
+        }
 
-    def _load_waiting(
-        self, conn: Connection, cands: list[tuple[int, _Cand]], cur: dict[Any, _Cur]
-    ) -> set[tuple[str, str, str]]:
+    def _load_waiting(self, db: Bulk, cands: list[tuple[int, _Cand]]) -> set[tuple[str, str, str]]:
         """(data set, key, content hash) of records already held (those with a parent)."""
-        want = sorted({(c.plan.dataset, c.key) for _, c in cands if c.plan.parent})
-        out: set[tuple[str, str, str]] = set()
-        for part in parts(want):
-            q = select(HO.c.dataset, HO.c.business_key, HO.c.content_hash).where(
-                HO.c.status == "held", key_in(HO.c.dataset, HO.c.business_key, part)
-            )
-            out.update((r.dataset, r.business_key, r.content_hash) for r in conn.execute(q))
-        return out
+        want = {(c.plan.dataset, c.key) for _, c in cands if c.plan.parent}
+        rows = db.select_keys(
+            "dataset, business_key, content_hash", "hold", want, where="status = 'held'"
+        )
+        return {(r[0], r[1], r[2]) for r in rows}
 
     # -- placing one candidate ------------------------------------------------------------
     def _place(
@@ -360,11 +367,7 @@ class Reconciler:
         known: dict[Any, dict[str, tuple[int | None, int, str]]],
         parents: set[tuple[str, str]],
         waiting: set[tuple[str, str, str]],
-        pending: list[dict[str, Any]],
-        pending_cur: list[_Cur],
-        hold_rows: list[dict[str, Any]],
-        conflict_rows: list[dict[str, Any]],
-        sightings: list[dict[str, Any]],
+        out: _Out,
     ) -> Verdict:
         it, ds = c.item, c.plan.dataset
         k = (ds, c.key)
@@ -372,14 +375,7 @@ class Reconciler:
         if c.hash in have:
             vid, vno, vsource = have[c.hash]
             if vid is not None and vsource != it.source:
-                sightings.append(
-                    {
-                        "version_id": vid,
-                        "source": it.source,
-                        "run_id": self.run_id,
-                        "seen_at": self.now,
-                    }
-                )
+                out.sightings.append((vid, it.source, self.run_id))
             return Verdict(it.index, Outcome.DUPLICATE, ds, c.key, vno, message="already stored")
         entry = cur.get(k)
         # a version that points at an unknown parent waits, whether or not its key is known
@@ -392,7 +388,7 @@ class Reconciler:
             ):
                 if (ds, c.key, c.hash) not in waiting:  # the same record held again: one row
                     waiting.add((ds, c.key, c.hash))
-                    hold_rows.append(self._hold_row(c, pk))
+                    out.holds.append(self._hold_row(c, pk))
                 return Verdict(
                     it.index,
                     Outcome.HELD,
@@ -405,189 +401,146 @@ class Reconciler:
             entry.state if entry else None, Version(c.ts, c.hash, c.op == "delete")
         )
         version_no = state.versions
-        pending.append(
-            {
-                "dataset": ds,
-                "business_key": c.key,
-                "version_no": version_no,
-                "op": c.op,
-                "content": c.content,
-                "content_hash": c.hash,
-                "data_timestamp": c.ts,
-                "source": it.source,
-                "sender_key": it.raw.key,
-                "package_id": self.package_id,
-                "signer": self.signer,
-                "run_id": self.run_id,
-                "raw_sha256": it.raw_sha256,
-                "record_index": it.index,
-                "received_at": self.now,
-            }
+        slot = len(out.versions)
+        out.versions.append(
+            [
+                None,  # id, reserved at write time
+                ds,
+                c.key,
+                version_no,
+                c.op,
+                c.content,
+                c.hash,
+                c.ts,
+                it.source,
+                it.raw.key,
+                self.package_id,
+                self.signer,
+                self.run_id,
+                it.raw_sha256,
+                it.index,
+                None,  # received_at, in the driver's form at write time
+            ]
         )
-        have = known.setdefault(k, {})
-        have[c.hash] = (None, version_no, it.source)
+        out.fields.append(it.raw.fields)
+        known.setdefault(k, {})[c.hash] = (None, version_no, it.source)
         if entry is None:
-            entry = _Cur(
-                state, None, version_no, c.content, it.source, False, True, len(pending) - 1
-            )
-            entry.fields = it.raw.fields
+            entry = _Cur(state, None, version_no, it.source, False, True, slot, it.raw.fields)
             cur[k] = entry
         else:
             if state.current.content_hash == c.hash:
-                entry.content, entry.source, entry.version_no = c.content, it.source, version_no
-                entry.version_id, entry.pending, entry.changed = None, len(pending) - 1, True
+                entry.source, entry.version_no = it.source, version_no
+                entry.version_id, entry.pending, entry.changed = None, slot, True
                 entry.fields = it.raw.fields
             entry.state = state
-        pending_cur.append(entry)
+        out.touched[k] = entry
         if placement is Placement.CONFLICT:
-            conflict_rows.append(
-                {
-                    "dataset": ds,
-                    "business_key": c.key,
-                    "data_timestamp": c.ts,
-                    "status": "open",
-                    "detected_at": self.now,
-                }
-            )
+            out.conflicts.append((ds, c.key, c.ts))
         return Verdict(it.index, Outcome.ACCEPTED, ds, c.key, version_no, message=placement.value)
 
-    def _hold_row(self, c: _Cand, parent_key: str) -> dict[str, Any]:
+    def _hold_row(self, c: _Cand, parent_key: str) -> tuple[Any, ...]:
         raw = c.item.raw
         envelope = {"dataset": raw.dataset, "op": raw.op, "key": raw.key, "record": raw.fields}
-        return {
-            "run_id": self.run_id,
-            "source": c.item.source,
-            "raw_sha256": c.item.raw_sha256,
-            "record_index": c.item.index,
-            "dataset": c.plan.dataset,
-            "business_key": c.key,
-            "parent_dataset": c.plan.parent,
-            "parent_key": parent_key,
-            "content_hash": c.hash,
-            "envelope": orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS).decode(),
-            "status": "held",
-            "received_at": self.now,
-            "deadline": self.now + self.hold_for,
-        }
+        return (
+            self.run_id,
+            c.item.source,
+            c.item.raw_sha256,
+            c.item.index,
+            c.plan.dataset,
+            c.key,
+            c.plan.parent,
+            parent_key,
+            c.hash,
+            orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS).decode(),
+            "held",
+        )
 
     # -- writing -----------------------------------------------------------------------------
-    def _write(
-        self,
-        conn: Connection,
-        pending: list[dict[str, Any]],
-        pending_fields: list[dict[str, Any]],
-        pending_cur: list[_Cur],
-        cur: dict[Any, _Cur],
-        hold_rows: list[dict[str, Any]],
-        conflict_rows: list[dict[str, Any]],
-        sightings: list[dict[str, Any]],
-    ) -> None:
-        if hold_rows:
-            conn.execute(HO.insert(), hold_rows)
-        ids = reserve_ids(conn, RV, len(pending))
-        if pending:
-            for row, vid in zip(pending, ids, strict=True):
-                row["id"] = vid
-            conn.execute(RV.insert(), pending)  # a plain executemany: no RETURNING round trip
-        touched = {id(e): e for e in pending_cur}
-        rows, refs, stale, claims = [], [], [], []
-        key_of = {id(e): k for k, e in cur.items()}
-        for e in touched.values():
-            ds, key = key_of[id(e)]
+    def _write(self, db: Bulk, out: _Out, cur: dict[Any, _Cur]) -> None:
+        now = db.when(self.now)
+        if out.holds:
+            deadline = db.when(self.now + self.hold_for)
+            db.insert("hold", HOLD_COLS, [(*h, now, deadline) for h in out.holds])
+        ids = reserve_ids(db.conn, RV, len(out.versions))
+        for row, vid in zip(out.versions, ids, strict=True):
+            row[0], row[-1] = vid, now
+        db.insert("record_version", VERSION_COLS, out.versions, copy=True)
+        new, changed, stale, refs = [], [], [], []
+        for (ds, key), e in out.touched.items():
             if e.pending is not None:
-                e.version_id = ids[e.pending]
-                e.pending = None
-            assert e.version_id is not None
+                e.version_id, e.pending = ids[e.pending], None
             st = e.state
-            rows.append(
-                {
-                    "dataset": ds,
-                    "business_key": key,
-                    "library": self.plans[ds].library,
-                    "version_id": e.version_id,
-                    "data_timestamp": st.current.data_timestamp,
-                    "content_hash": st.current.content_hash,
-                    "content": e.content,
-                    "deleted": st.current.deleted,
-                    "conflict": st.conflict,
-                    "versions": st.versions,
-                    "source": e.source,
-                    "updated_at": self.now,
-                }
-            )
+            head = (e.version_id, st.current.data_timestamp, st.current.content_hash)
+            tail = (st.current.deleted, st.conflict, st.versions, e.source, now)
+            if e.existed:
+                changed.append((*head, *tail, ds, key))
+            else:
+                new.append((ds, key, self.plans[ds].library, *head, *tail))
             if e.changed:
                 if e.existed:
-                    stale.append({"d": ds, "k": key})
+                    stale.append((ds, key))
                 assert e.fields is not None  # set whenever the current version changes
-                refs += [
-                    {"dataset": ds, "business_key": key, "field": f, "value": v[:200]}
-                    for f, v in self.plans[ds].links(e.fields)
-                ]
-        upsert(conn, CV, rows, ("dataset", "business_key"))
-        if stale:
-            rt = table(RecordRef)
-            conn.execute(
-                rt.delete().where(
-                    and_(rt.c.dataset == bindparam("d"), rt.c.business_key == bindparam("k"))
-                ),
-                stale,
-            )
-        insert_ignore(conn, table(RecordRef), refs)
-        for row, vid, fields in zip(pending, ids, pending_fields, strict=True):
-            plan = self.plans[row["dataset"]]
+                links = dict.fromkeys((f, v[:200]) for f, v in self.plans[ds].links(e.fields))
+                refs += [(ds, key, f, v) for f, v in links]
+        db.insert("current_record", CURRENT_COLS, new, copy=True)
+        db.update("current_record", CURRENT_COLS[3:], CURRENT_COLS[:2], changed)
+        db.delete("record_ref", ("dataset", "business_key"), stale)
+        db.insert("record_ref", REF_COLS, refs, copy=True)
+        db.upsert(
+            "entity_claim",
+            CLAIM_COLS,
+            self._claims(out, ids),
+            CLAIM_COLS[:4],
+            where="entity_claim.data_timestamp <= excluded.data_timestamp",
+        )
+        db.insert(
+            "conflict", CONFLICT_COLS, [(*c, "open", now) for c in out.conflicts], ignore=True
+        )
+        db.insert("sighting", SIGHTING_COLS, [(*x, now) for x in out.sightings], ignore=True)
+
+    def _claims(self, out: _Out, ids: list[int]) -> list[tuple[Any, ...]]:
+        """Entity claims (credit code, role, source, data set) of the new versions."""
+        claims: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for row, vid, fields in zip(out.versions, ids, out.fields, strict=True):
+            plan = self.plans[row[1]]
             if plan.entity_code_field is None:
                 continue
             code = fields.get(plan.entity_code_field)
             roles = [plan.entity_role] if plan.entity_role else []
             if plan.role_field and fields.get(plan.role_field):
                 roles += fields[plan.role_field].split(";")
+            name = fields.get("LEGAL_NAME") or fields.get("NAME")
             for role in dict.fromkeys(r for r in roles if r):
-                claims.append(
-                    {
-                        "code": code,
-                        "role": role,
-                        "source": row["source"],
-                        "dataset": row["dataset"],
-                        "name": fields.get("LEGAL_NAME") or fields.get("NAME"),
-                        "version_id": vid,
-                        "data_timestamp": row["data_timestamp"],
-                    }
-                )
-        if claims:
-            upsert(
-                conn,
-                table(EntityClaim),
-                claims,
-                ("code", "role", "source", "dataset"),
-                where=lambda t, ex: t.c.data_timestamp <= ex.data_timestamp,
-            )
-        insert_ignore(conn, table(Conflict), conflict_rows)
-        insert_ignore(conn, table(Sighting), sightings)
+                k = (code, role, row[8], row[1])
+                old = claims.get(k)
+                if old is None or old[6] <= row[7]:  # one row per key: the newest wins
+                    claims[k] = (*k, name, vid, row[7])
+        return list(claims.values())
 
     # -- holds -------------------------------------------------------------------------------
-    def _release(self, conn: Connection, parent_keys: list[tuple[str, str]]) -> list[Verdict]:
+    def _release(self, db: Bulk, parent_keys: list[tuple[str, str]]) -> list[Verdict]:
         """Apply holds waiting for parents that are now known; recursive through apply()."""
-        holds = []
-        for part in parts(sorted(parent_keys)):
-            q = (
-                select(HO)
-                .where(HO.c.status == "held")
-                .where(key_in(HO.c.parent_dataset, HO.c.parent_key, part))
-                .order_by(HO.c.id)
-            )
-            holds += list(conn.execute(q))
+        holds = db.select_keys(
+            "id, record_index, envelope, source, raw_sha256",
+            "hold",
+            parent_keys,
+            ds_col="parent_dataset",
+            key_col="parent_key",
+            where="status = 'held'",
+        )
         if not holds:
             return []
+        holds.sort(key=lambda h: h[0])
         items = []
-        for h in holds:
-            env = orjson.loads(h.envelope)
-            raw = RawRecord(
-                h.record_index, env["dataset"], env["record"], env.get("op"), env.get("key")
-            )
-            items.append(Item(h.record_index, raw, [], "jsonl", h.source, h.raw_sha256, h.id))
-        for part in parts([h.id for h in holds]):
-            conn.execute(
-                update(HO).where(HO.c.id.in_(part)).values(status="released", resolved_at=self.now)
-            )
-        res = self.apply(conn, items)
+        for hid, index, envelope, source, sha in holds:
+            env = orjson.loads(envelope)
+            raw = RawRecord(index, env["dataset"], env["record"], env.get("op"), env.get("key"))
+            items.append(Item(index, raw, [], "jsonl", source, sha, hid))
+        db.update(
+            "hold",
+            ("status", "resolved_at"),
+            ("id",),
+            [("released", db.when(self.now), h[0]) for h in holds],
+        )
+        res = self.apply(db.conn, items)
         return res.verdicts + res.released

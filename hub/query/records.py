@@ -53,9 +53,9 @@ def show(conn: Connection, d: Dictionary, dataset: str, key: str) -> dict[str, A
             f"data set {dataset!r} is not in the dictionary; see `hub dictionary list`"
         ) from exc
     cur = conn.execute(
-        select(CurrentRecord).where(
-            CurrentRecord.dataset == ds.name, CurrentRecord.business_key == key
-        )
+        select(CurrentRecord, RecordVersion.content)
+        .join(RecordVersion, RecordVersion.id == CurrentRecord.version_id)
+        .where(CurrentRecord.dataset == ds.name, CurrentRecord.business_key == key)
     ).one_or_none()
     versions = conn.execute(
         select(RecordVersion)

@@ -11,8 +11,8 @@ same answer as ``settle`` over the whole set (a property test checks this).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Placement(StrEnum):
@@ -21,15 +21,13 @@ class Placement(StrEnum):
     CONFLICT = "conflict"  # same timestamp as the current one, other content
 
 
-@dataclass(frozen=True)
-class Version:
+class Version(NamedTuple):  # tuples: built once per record on the hot path
     data_timestamp: str
     content_hash: str
     deleted: bool
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     current: Version
     conflict: bool
     versions: int
@@ -53,6 +51,6 @@ def advance(state: State | None, v: Version) -> tuple[State, Placement]:
     if v.data_timestamp > cur.data_timestamp:
         return State(v, False, n), Placement.CURRENT
     if v.data_timestamp < cur.data_timestamp:
-        return replace(state, versions=n), Placement.HISTORY
+        return state._replace(versions=n), Placement.HISTORY
     pick = v if v.content_hash < cur.content_hash else cur
     return State(pick, True, n), Placement.CONFLICT

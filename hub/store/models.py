@@ -91,8 +91,8 @@ class RecordVersion(Base):
 
     __tablename__ = "record_version"
     __table_args__ = (
+        # also the index for lookups by (dataset, business_key): its prefix
         UniqueConstraint("dataset", "business_key", "content_hash", name="uq_version_content"),
-        Index("ix_version_key", "dataset", "business_key"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     dataset: Mapped[str] = mapped_column(String(64))
@@ -132,8 +132,7 @@ class CurrentRecord(Base):
     library: Mapped[str] = mapped_column(String(16))
     version_id: Mapped[int] = mapped_column(ForeignKey("record_version.id"))
     data_timestamp: Mapped[str] = mapped_column(String(14))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))  # content: in the version row
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     conflict: Mapped[bool] = mapped_column(Boolean, default=False)
     versions: Mapped[int] = mapped_column(Integer, default=1)
