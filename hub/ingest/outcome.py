@@ -33,7 +33,8 @@ class Counts:
     released: int = 0  # earlier holds released by this run's parents (not in records_in)
 
     def add(self, outcome: Outcome) -> None:
-        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+        name = str.__str__(outcome)  # a StrEnum member is its value; .value costs a descriptor
+        setattr(self, name, getattr(self, name) + 1)
 
     def merge(self, other: Counts) -> None:
         for k, v in asdict(other).items():

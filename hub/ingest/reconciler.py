@@ -436,7 +436,8 @@ class Reconciler:
         out.touched[k] = entry
         if placement is Placement.CONFLICT:
             out.conflicts.append((ds, c.key, c.ts))
-        return Verdict(it.index, Outcome.ACCEPTED, ds, c.key, version_no, message=placement.value)
+        how = str.__str__(placement)  # a StrEnum member is its value
+        return Verdict(it.index, Outcome.ACCEPTED, ds, c.key, version_no, message=how)
 
     def _hold_row(self, c: _Cand, parent_key: str) -> tuple[Any, ...]:
         raw = c.item.raw

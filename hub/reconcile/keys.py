@@ -24,10 +24,11 @@ DEAL_CODE = "UNIFIED_DEAL_CODE"
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
-    return orjson.dumps(
-        {k: v for k, v in fields.items() if v is not None and v != ""},
-        option=orjson.OPT_SORT_KEYS,
-    )
+    """Sorted-key JSON of the fields that have a value (absent, null and "" are the same)."""
+    vals = fields.values()
+    if None in vals or "" in vals:
+        fields = {k: v for k, v in fields.items() if v is not None and v != ""}
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
 def content_hash(op: str, canonical_json: bytes) -> str:

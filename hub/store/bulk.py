@@ -116,6 +116,14 @@ class Bulk:
         index probe on a unique index over ``key_cols`` in both databases."""
         one = "(" + " AND ".join(f"{c} = {self.mark}" for c in key_cols) + ")"
         out: list[Any] = []
+        if self.pg:  # one array parameter per column, joined back into rows by unnest
+            cols_sql = ", ".join(key_cols)
+            arrays = ", ".join(["%s::text[]"] * len(key_cols))
+            sql = f"SELECT {cols} FROM {frm} WHERE ({cols_sql}) IN (SELECT * FROM unnest({arrays}))"
+            for part in parts(sorted(set(keys))):
+                columns = tuple(list(col) for col in zip(*part, strict=True))
+                out += self.conn.exec_driver_sql(sql, columns).all()
+            return out
         for part in parts(sorted(set(keys)), 200):
             sql = f"SELECT {cols} FROM {frm} WHERE " + " OR ".join([one] * len(part))
             out += self.conn.exec_driver_sql(sql, tuple(v for k in part for v in k)).all()
