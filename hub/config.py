@@ -59,10 +59,30 @@ class SourceSection(_Frozen):
         return v
 
 
+class TrustSection(_Frozen):
+    """Who signs packages this node accepts (see docs/package-format.md)."""
+
+    anchors: list[Path] = Field(default_factory=list)  # CA certificates (PEM)
+    crls: list[Path] = Field(default_factory=list)  # one per CA; missing = refuse (fail closed)
+    require_crl: bool = True
+    max_signature_age_days: float = Field(default=30, gt=0)
+
+
+class SigningSection(_Frozen):
+    """This node's signing identity: PEM key (any family) or PKCS #12 (RSA/ECDSA)."""
+
+    key: Path | None = None
+    cert: Path | None = None
+    chain: list[Path] = Field(default_factory=list)
+    password: str = ""  # a $env:/$file: reference, never the value
+
+
 class NodeConfig(_Frozen):
     node: NodeSection = NodeSection()
     store: StoreSection = StoreSection()
     ingest: IngestSection = IngestSection()
+    trust: TrustSection = TrustSection()
+    signing: SigningSection = SigningSection()
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     path: Path | None = None  # the file this came from (None: built-in defaults)
 
@@ -78,10 +98,24 @@ class NodeConfig(_Frozen):
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
-    store = raw.get("store")
-    if isinstance(store, dict) and isinstance(store.get("data_dir"), str):
-        p = Path(store["data_dir"])
-        store["data_dir"] = str(p if p.is_absolute() else base / p)
+    def rel(v: Any) -> Any:
+        if isinstance(v, str):
+            p = Path(v)
+            return str(p if p.is_absolute() else base / p)
+        if isinstance(v, list):
+            return [rel(x) for x in v]
+        return v
+
+    for section, keys in (
+        ("store", ("data_dir",)),
+        ("trust", ("anchors", "crls")),
+        ("signing", ("key", "cert", "chain")),
+    ):
+        sec = raw.get(section)
+        if isinstance(sec, dict):
+            for k in keys:
+                if k in sec:
+                    sec[k] = rel(sec[k])
 
 
 def load_config(path: Path | None = None) -> NodeConfig:

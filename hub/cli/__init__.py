@@ -22,6 +22,7 @@ def _register() -> None:
     from hub.cli.db_cmd import audit_group, db_group  # noqa: PLC0415
     from hub.cli.generate_cmd import generate  # noqa: PLC0415
     from hub.cli.ingest_cmd import ingest  # noqa: PLC0415
+    from hub.cli.package_cmd import keys_group, package_group  # noqa: PLC0415
     from hub.cli.quarantine_cmd import quarantine_group  # noqa: PLC0415
     from hub.cli.show_cmd import lifecycle_cmd, show_cmd  # noqa: PLC0415
     from hub.cli.stats_cmd import stats_cmd  # noqa: PLC0415
@@ -36,6 +37,8 @@ def _register() -> None:
     cli.add_command(stats_cmd)
     cli.add_command(db_group)
     cli.add_command(audit_group)
+    cli.add_command(keys_group)
+    cli.add_command(package_group)
 
 
 _register()

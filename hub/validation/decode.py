@@ -140,7 +140,7 @@ def _shape(obj: Any) -> tuple[int, int]:
     return keys, depth + 1
 
 
-def _reject_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
         if k in out:
@@ -176,7 +176,7 @@ def loads_json(text: bytes, limits: Limits = DEFAULT_LIMITS, long_digits: bool =
             raise ValueError(f"nested deeper than {limits.json_max_depth} levels")
     # every key is followed by '":' once whitespace is gone; a duplicate makes counts differ
     if text.count(b'":') != keys and text.translate(None, _JSON_SPACE).count(b'":') != keys:
-        json.loads(text, object_pairs_hook=_reject_dups)
+        json.loads(text, object_pairs_hook=reject_duplicate_keys)
     limit = limits.json_max_int_digits
     if long_digits and has_digit_run(text, limit) and _has_long_number(text, limit):
         raise ValueError(f"a number has more than {limit} integer digits")

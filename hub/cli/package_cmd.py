@@ -1,0 +1,283 @@
+"""`hub keys …` and `hub package build|verify|inspect|prove`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from hub.cli.common import config_option, fail, format_option, load, print_json
+from hub.config import NodeConfig, resolve_secret
+from hub.errors import ConfigError, HubError, InputError, UsageError
+from hub.package import crypto, testpki
+from hub.package.build import SigningIdentity, build, data_lines
+from hub.package.manifest import MANIFEST, parse
+from hub.package.pki import load_certs
+from hub.package.trust import TrustStore
+from hub.package.verify import verify_package
+
+EXPIRY_WARNING = timedelta(days=30)
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def trust_store(cfg: NodeConfig) -> TrustStore:
+    t = cfg.trust
+    return TrustStore.from_files(
+        t.anchors,
+        t.crls,
+        require_crl=t.require_crl,
+        max_signature_age=timedelta(days=t.max_signature_age_days),
+    )
+
+
+def identity(cfg: NodeConfig) -> SigningIdentity:
+    s = cfg.signing
+    if s.key is None:
+        raise ConfigError("[signing].key is not set: this node cannot sign packages")
+    pw = resolve_secret(s.password, "[signing].password").encode() if s.password else None
+    try:
+        key = crypto.load_private_key(s.key.read_bytes(), pw)
+        certs = load_certs(s.cert.read_bytes()) if s.cert else []
+        chain = [c for p in s.chain for c in load_certs(p.read_bytes())]
+    except OSError as exc:
+        raise ConfigError(f"[signing]: {exc}") from exc
+    if not certs:
+        raise ConfigError("[signing].cert is not set: the signer's certificate is needed")
+    if certs[0].spki != key.public_der():
+        raise ConfigError(f"[signing].cert {str(s.cert)!r} does not belong to [signing].key")
+    return SigningIdentity(key, certs[0], chain + certs[1:])
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Keys and certificates of this node."""
+
+
+@keys_group.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--platform", "platform", required=True, help="Platform code for node certificates.")
+def keys_init(directory: Path, platform: str) -> None:
+    """Create a TEST CA pair (ECDSA, SM2), node certificates (RSA-2048, ECDSA P-256, SM2)
+    and empty CRLs in DIRECTORY.  For demos and tests only."""
+    for p in testpki.init(directory, platform, _now()):
+        click.echo(p)
+
+
+@keys_group.command("status")
+@config_option
+@format_option
+def keys_status(config_path: Path | None, out_format: str) -> None:
+    """Certificates this node uses (signing, trust anchors) and when each expires."""
+    cfg = load(config_path)
+    now = _now()
+    rows: list[dict[str, Any]] = []
+    files = [("signing", p) for p in [cfg.signing.cert, *cfg.signing.chain] if p]
+    files += [("anchor", p) for p in cfg.trust.anchors]
+    try:
+        for role, p in files:
+            for c in load_certs(p.read_bytes()):
+                left = c.not_after - now
+                state = (
+                    "expired"
+                    if left.total_seconds() < 0
+                    else ("expires soon" if left < EXPIRY_WARNING else "ok")
+                )
+                rows.append(
+                    {
+                        "role": role,
+                        "file": str(p),
+                        "subject": c.name,
+                        "platform": c.platform_code,
+                        "not_after": c.not_after.isoformat(),
+                        "days_left": left.days,
+                        "state": state,
+                    }
+                )
+    except OSError as exc:
+        fail(exc)
+    if out_format == "json":
+        print_json(rows)
+    else:
+        t = Table("role", "subject", "platform", "not after", "days left", "state")
+        for r in rows:
+            t.add_row(
+                r["role"],
+                r["subject"],
+                r["platform"] or "",
+                r["not_after"][:10],
+                str(r["days_left"]),
+                r["state"],
+            )
+        Console().print(t)
+    sys.exit(1 if any(r["state"] != "ok" for r in rows) else 0)
+
+
+@click.group("package")
+def package_group() -> None:
+    """Signed packages: build, verify, inspect, prove."""
+
+
+@package_group.command("build")
+@click.argument(
+    "inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--to", "receiver", required=True, help="Receiving platform code.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--attach",
+    "attach",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--id", "package_id", default=None, help="Package id (default: generated).")
+@config_option
+def package_build(
+    inputs: tuple[Path, ...],
+    receiver: str,
+    out: Path,
+    attach: tuple[Path, ...],
+    package_id: str | None,
+    config_path: Path | None,
+) -> None:
+    """Build a signed package from JSONL record envelopes."""
+    cfg = load(config_path)
+    try:
+        who = identity(cfg)
+        records: dict[str, list[bytes]] = {}
+        for p in inputs:
+            with p.open("rb") as fh:
+                for ds, lines in data_lines(fh, str(p)).items():
+                    records.setdefault(ds, []).extend(lines)
+        m, data = build(records, who, receiver, attachments=list(attach), package_id=package_id)
+    except (HubError, OSError) as exc:
+        fail(exc)
+    out.write_bytes(data)
+    click.echo(
+        f"{out}: package {m.package_id}, {sum(m.counts.values())} records, "
+        f"{len(data)} bytes, signed by {who.cert.name}"
+    )
+
+
+@package_group.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+@format_option
+def package_verify(file: Path, config_path: Path | None, out_format: str) -> None:
+    """Verify a package: exit 0 valid, 1 invalid (with a reason code), 2 unreadable/usage."""
+    cfg = load(config_path)
+    try:
+        data = file.read_bytes()
+        store = trust_store(cfg)
+    except (OSError, ConfigError) as exc:
+        fail(exc)
+    try:
+        v = verify_package(
+            data, str(file), store, now=_now(), receiver=cfg.node.platform_code or None
+        )
+    except InputError as exc:
+        if out_format == "json":
+            print_json(
+                {"file": str(file), "valid": False, "reason": exc.code, "message": exc.reason}
+            )
+        else:
+            Console(stderr=True).print(
+                f"[red]INVALID[/red] {file}: {exc.code}: {exc.reason}", highlight=False
+            )
+        sys.exit(2 if exc.code == "archive.unreadable" else 1)
+    res = {
+        "file": str(file),
+        "valid": True,
+        "package_id": v.manifest.package_id,
+        "sender": v.manifest.sender,
+        "receiver": v.manifest.receiver,
+        "signer": v.signed.signer.name,
+        "signing_time": v.signed.signing_time,
+        "records": sum(v.manifest.counts.values()),
+        "sha256": v.sha256,
+    }
+    if out_format == "json":
+        print_json(res)
+    else:
+        click.echo(
+            f"VALID {file}: package {res['package_id']} from {res['sender']} to "
+            f"{res['receiver']}, {res['records']} records, signed by {res['signer']}"
+        )
+
+
+@package_group.command("inspect")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@format_option
+def package_inspect(file: Path, out_format: str) -> None:
+    """Show a package's manifest (without verifying it: use `verify` for that)."""
+    from hub.package import archive  # noqa: PLC0415
+
+    try:
+        files = dict(archive.read(file.read_bytes(), str(file)))
+        if MANIFEST not in files:
+            raise InputError(str(file), "no manifest.json", code="manifest.missing")
+        m = parse(files[MANIFEST], str(file))
+    except InputError as exc:
+        fail(exc)
+    if out_format == "json":
+        d = m.model_dump(mode="json")
+        print_json(d)
+        return
+    c = Console()
+    c.print(
+        f"package {m.package_id}  {m.sender} → {m.receiver}  spec {m.spec_version}  "
+        f"created {m.created.isoformat()}  digest {m.digest}",
+        highlight=False,
+    )
+    c.print(f"merkle root {m.merkle_root}", highlight=False)
+    t = Table("path", "kind", "data set", "records", "bytes", "digest")
+    for f in m.files:
+        t.add_row(
+            f.path,
+            f.kind,
+            f.dataset or "",
+            str(len(f.records)) if f.kind == "data" else "",
+            str(f.size),
+            f.digest[:16] + "…",
+        )
+    c.print(t)
+
+
+@package_group.command("prove")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("record", type=int)
+def package_prove(file: Path, record: int) -> None:
+    """Print a Merkle inclusion proof for record number RECORD (1-based, manifest order)."""
+    from hub.package import archive  # noqa: PLC0415
+    from hub.package.proof import make_proof  # noqa: PLC0415
+
+    try:
+        files = dict(archive.read(file.read_bytes(), str(file)))
+        print_json(make_proof(files, record, str(file)))
+    except (InputError, UsageError) as exc:
+        fail(exc)
+
+
+@package_group.command("check-proof")
+@click.argument("proof", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def package_check_proof(proof: Path) -> None:
+    """Check a proof from `hub package prove`: exit 0 if the record is in the signed tree."""
+    import orjson  # noqa: PLC0415
+
+    from hub.package.proof import check_proof  # noqa: PLC0415
+
+    try:
+        signed = check_proof(orjson.loads(proof.read_bytes()), str(proof))
+    except orjson.JSONDecodeError as exc:
+        fail(exc)
+    except InputError as exc:
+        Console(stderr=True).print(f"[red]INVALID[/red] {exc.code}: {exc.reason}", highlight=False)
+        sys.exit(1)
+    click.echo(f"VALID: the record is in the tree signed by {signed.signer.name}")

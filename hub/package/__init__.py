@@ -1,0 +1,1 @@
+"""Signed packages: the archive format, CMS signatures, trust, Merkle proofs, receipts."""
