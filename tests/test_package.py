@@ -78,9 +78,15 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return Pki(ca, _id(good), _id(expired), _id(revoked), _id(other), _id(untrusted), trust, d)
 
 
+def _one_node(ca: testpki.Issued, node: testpki.Issued, trust: TrustStore, d: Path) -> Pki:
+    """A PKI whose every role is the one node (for the interop tests)."""
+    n = _id(node)
+    return Pki(ca, n, n, n, n, n, trust, d)
+
+
 def _records(n: int = 2) -> dict[str, list[bytes]]:
     recs = Generator(seed=3).batch(n)
-    return data_lines(jsonl_bytes(recs).splitlines(), "gen")
+    return data_lines(io.BytesIO(jsonl_bytes(recs)), "gen")
 
 
 def _package(
@@ -287,16 +293,7 @@ def test_hub_verifies_a_manifest_signed_by_openssl(family: str, tmp_path: Path) 
     node = testpki.make_node(ca, family, SENDER, NOW, 6)
     (tmp_path / "node.pem").write_bytes(node.cert.pem())
     (tmp_path / "node.key").write_bytes(node.key.pem())
-    p = Pki(
-        ca,
-        _id(node),
-        _id(node),
-        _id(node),
-        _id(node),
-        _id(node),
-        TrustStore([ca.cert], [], require_crl=False),
-        tmp_path,
-    )
+    p = _one_node(ca, node, TrustStore([ca.cert], [], require_crl=False), tmp_path)
     good = _package(_id(node))
     manifest = dict(_entries(good))["manifest.json"]
     signed = _replace(good, "signature.p7s", _openssl_sign(p, manifest, tmp_path, "sha256"))
@@ -356,13 +353,9 @@ def test_sm2_interop_with_openssl_both_ways(tmp_path: Path) -> None:
             msg.read_bytes() + b"x",
         )
     # and a whole SM2 package (SM3 digests throughout) verifies with the hub
-    p = Pki(
+    p = _one_node(
         ca,
-        _id(node),
-        _id(node),
-        _id(node),
-        _id(node),
-        _id(node),
+        node,
         TrustStore([ca.cert], [make_crl(ca.cert, ca.key, [], NOW, NOW + timedelta(days=1))]),
         tmp_path,
     )

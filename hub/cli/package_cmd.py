@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 from rich.console import Console
 from rich.table import Table
 
 from hub.cli.common import config_option, fail, format_option, load, print_json
 from hub.config import NodeConfig, resolve_secret
 from hub.errors import ConfigError, HubError, InputError, UsageError
-from hub.package import crypto, testpki
+from hub.package import archive, crypto, testpki
 from hub.package.build import SigningIdentity, build, data_lines
 from hub.package.manifest import MANIFEST, parse
 from hub.package.pki import load_certs
+from hub.package.proof import check_proof, make_proof
 from hub.package.trust import TrustStore
 from hub.package.verify import verify_package
 
@@ -217,8 +219,6 @@ def package_verify(file: Path, config_path: Path | None, out_format: str) -> Non
 @format_option
 def package_inspect(file: Path, out_format: str) -> None:
     """Show a package's manifest (without verifying it: use `verify` for that)."""
-    from hub.package import archive  # noqa: PLC0415
-
     try:
         files = dict(archive.read(file.read_bytes(), str(file)))
         if MANIFEST not in files:
@@ -255,8 +255,6 @@ def package_inspect(file: Path, out_format: str) -> None:
 @click.argument("record", type=int)
 def package_prove(file: Path, record: int) -> None:
     """Print a Merkle inclusion proof for record number RECORD (1-based, manifest order)."""
-    from hub.package import archive  # noqa: PLC0415
-    from hub.package.proof import make_proof  # noqa: PLC0415
 
     try:
         files = dict(archive.read(file.read_bytes(), str(file)))
@@ -269,10 +267,6 @@ def package_prove(file: Path, record: int) -> None:
 @click.argument("proof", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def package_check_proof(proof: Path) -> None:
     """Check a proof from `hub package prove`: exit 0 if the record is in the signed tree."""
-    import orjson  # noqa: PLC0415
-
-    from hub.package.proof import check_proof  # noqa: PLC0415
-
     try:
         signed = check_proof(orjson.loads(proof.read_bytes()), str(proof))
     except orjson.JSONDecodeError as exc:

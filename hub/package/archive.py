@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from hub.errors import InputError
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
+# what zipfile raises on a damaged or unusual archive (NotImplementedError: an unsupported
+# compression method or encryption scheme; RuntimeError: an encrypted entry)
+_ZIP_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def read(data: bytes, origin: str, limits: Limits | None = None) -> list[tuple[s
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _refuse(origin, "archive.unreadable", f"not a readable ZIP archive ({exc})") from exc
     if len(infos) > lim.max_entries:
         raise _refuse(
@@ -100,14 +103,7 @@ def read(data: bytes, origin: str, limits: Limits | None = None) -> list[tuple[s
             )
     try:
         entries = [(i.filename, zf.read(i)) for i in infos]
-    except (
-        zipfile.BadZipFile,
-        ValueError,
-        OSError,
-        EOFError,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:
+    except _ZIP_ERRORS as exc:
         raise _refuse(origin, "archive.unreadable", f"an entry cannot be read ({exc})") from exc
     if write(entries) != data:
         raise _refuse(

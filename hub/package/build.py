@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -17,6 +17,7 @@ from hub.package import archive, cms, crypto, merkle
 from hub.package.crypto import PrivateKey
 from hub.package.manifest import FORMAT, MANIFEST, SIGNATURE, FileEntry, Manifest
 from hub.package.pki import Cert
+from hub.validation.decode import jsonl_stream
 
 
 @dataclass(frozen=True)
@@ -35,23 +36,22 @@ class SigningIdentity:
         return code
 
 
-def data_lines(lines: Iterable[bytes], origin: str) -> dict[str, list[bytes]]:
-    """Record envelopes grouped by data set, each re-encoded as one canonical JSON line."""
+def data_lines(stream: BinaryIO, origin: str) -> dict[str, list[bytes]]:
+    """Record envelopes (decoded as `hub ingest` decodes JSONL) grouped by data set, each
+    re-encoded as one canonical JSON line."""
     out: dict[str, list[bytes]] = defaultdict(list)
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            env = orjson.loads(line)
-            ds = env["dataset"]
-            if not isinstance(ds, str) or not isinstance(env.get("record"), dict):
-                raise TypeError("dataset and record expected")
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+    for raw in jsonl_stream(stream):
+        if raw.problem or not raw.dataset:
             raise UsageError(
-                f"{origin}, line {n}: not a record envelope "
-                f'{{"dataset": ..., "record": {{...}}}} ({exc})'
-            ) from exc
-        out[ds].append(orjson.dumps(env, option=orjson.OPT_SORT_KEYS))
+                f"{origin}, record {raw.index}: not a record envelope "
+                f'{{"dataset": ..., "record": {{...}}}} ({raw.problem or "no dataset"})'
+            )
+        env: dict[str, object] = {"dataset": raw.dataset, "record": raw.fields}
+        if raw.op:
+            env["op"] = raw.op
+        if raw.key:
+            env["key"] = raw.key
+        out[raw.dataset].append(orjson.dumps(env, option=orjson.OPT_SORT_KEYS))
     return dict(out)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -58,7 +57,3 @@ def parse(data: bytes, origin: str) -> Manifest:
         raise InputError(
             origin, f"manifest.json is not a valid manifest: {exc}", code="manifest.invalid"
         ) from exc
-
-
-def now_created() -> datetime:
-    return datetime.now().astimezone().replace(microsecond=0)

@@ -29,7 +29,14 @@ class TrustStore:
     max_clock_skew: timedelta = timedelta(minutes=5)
 
     @classmethod
-    def from_files(cls, anchors: list[Path], crls: list[Path], **kw: object) -> TrustStore:
+    def from_files(
+        cls,
+        anchors: list[Path],
+        crls: list[Path],
+        *,
+        require_crl: bool = True,
+        max_signature_age: timedelta = timedelta(days=30),
+    ) -> TrustStore:
         certs: list[Cert] = []
         for p in anchors:
             try:
@@ -48,7 +55,7 @@ class TrustStore:
                 raise ConfigError(f"CRL {str(p)!r} is not a CRL: {exc}") from exc
         if not certs:
             raise ConfigError("no trust anchor configured: [trust].anchors is empty")
-        return cls(certs, lists, **kw)  # type: ignore[arg-type]
+        return cls(certs, lists, require_crl, max_signature_age)
 
 
 def check(signed: Signed, trust: TrustStore, sender: str, now: datetime) -> list[Cert]:

@@ -10,7 +10,6 @@ into SQL here, never data.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -18,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime
 
-from hub.store.keyfilter import parts
+from hub.store.keyfilter import by_dataset, parts
 
 
 class Bulk:
@@ -95,11 +94,8 @@ class Bulk:
         ``ds = ? AND key IN (…)`` OR-form both databases answer from their indexes."""
         out: list[Any] = []
         for part in parts(sorted(set(keys))):
-            groups: dict[str, list[str]] = defaultdict(list)
-            for ds, key in part:
-                groups[ds].append(key)
             ors, params = [], []
-            for ds, ks in groups.items():
+            for ds, ks in by_dataset(part).items():
                 ors.append(
                     f"({ds_col} = {self.mark} AND {key_col} IN ({_marks(self.mark, len(ks))}))"
                 )

@@ -14,10 +14,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_
 
 
-def key_in(dataset_col: Any, key_col: Any, keys: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
+def by_dataset(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Keys grouped per data set, for ``ds = ? AND key IN (...)`` terms."""
     groups: dict[str, list[str]] = defaultdict(list)
     for ds, key in keys:
         groups[ds].append(key)
+    return groups
+
+
+def key_in(dataset_col: Any, key_col: Any, keys: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
+    groups = by_dataset(keys)
     if not groups:
         return false()
     return or_(*(and_(dataset_col == ds, key_col.in_(ks)) for ds, ks in sorted(groups.items())))
