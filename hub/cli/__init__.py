@@ -24,6 +24,7 @@ def _register() -> None:
     from hub.cli.ingest_cmd import ingest  # noqa: PLC0415
     from hub.cli.package_cmd import keys_group, package_group  # noqa: PLC0415
     from hub.cli.quarantine_cmd import quarantine_group  # noqa: PLC0415
+    from hub.cli.receive_cmd import package_receipt, package_receive  # noqa: PLC0415
     from hub.cli.show_cmd import lifecycle_cmd, show_cmd  # noqa: PLC0415
     from hub.cli.stats_cmd import stats_cmd  # noqa: PLC0415
     from hub.cli.validate_cmd import validate  # noqa: PLC0415
@@ -38,6 +39,8 @@ def _register() -> None:
     cli.add_command(db_group)
     cli.add_command(audit_group)
     cli.add_command(keys_group)
+    package_group.add_command(package_receive)
+    package_group.add_command(package_receipt)
     cli.add_command(package_group)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import orjson
 from rich.console import Console
 from rich.table import Table
 
-from hub.cli.common import config_option, fail, format_option, load, print_json
+from hub.cli.common import config_option, fail, format_option, load, print_json, store_for
 from hub.config import NodeConfig, resolve_secret
 from hub.errors import ConfigError, HubError, InputError, UsageError
 from hub.package import archive, crypto, testpki
@@ -20,6 +20,7 @@ from hub.package.build import SigningIdentity, build, data_lines
 from hub.package.manifest import MANIFEST, parse
 from hub.package.pki import load_certs
 from hub.package.proof import check_proof, make_proof
+from hub.package.receive import seen_in
 from hub.package.trust import TrustStore
 from hub.package.verify import verify_package
 
@@ -56,6 +57,17 @@ def identity(cfg: NodeConfig) -> SigningIdentity:
     if certs[0].spki != key.public_der():
         raise ConfigError(f"[signing].cert {str(s.cert)!r} does not belong to [signing].key")
     return SigningIdentity(key, certs[0], chain + certs[1:])
+
+
+def invalid(file: Path, exc: InputError, out_format: str) -> NoReturn:
+    """Report a refused package or receipt; exit 2 if unreadable, else 1."""
+    if out_format == "json":
+        print_json({"file": str(file), "valid": False, "reason": exc.code, "message": exc.reason})
+    else:
+        Console(stderr=True).print(
+            f"[red]INVALID[/red] {file}: {exc.code}: {exc.reason}", highlight=False
+        )
+    sys.exit(2 if exc.code == "archive.unreadable" else 1)
 
 
 @click.group("keys")
@@ -170,9 +182,14 @@ def package_build(
 
 @package_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--replay/--no-replay",
+    default=False,
+    help="Also look the package id up in this node's store (a replay, or the id reused).",
+)
 @config_option
 @format_option
-def package_verify(file: Path, config_path: Path | None, out_format: str) -> None:
+def package_verify(file: Path, replay: bool, config_path: Path | None, out_format: str) -> None:
     """Verify a package: exit 0 valid, 1 invalid (with a reason code), 2 unreadable/usage."""
     cfg = load(config_path)
     try:
@@ -180,20 +197,21 @@ def package_verify(file: Path, config_path: Path | None, out_format: str) -> Non
         store = trust_store(cfg)
     except (OSError, ConfigError) as exc:
         fail(exc)
+    seen = None
+    if replay:
+        _, node_store = store_for(config_path)
+        seen = seen_in(node_store)
     try:
         v = verify_package(
-            data, str(file), store, now=_now(), receiver=cfg.node.platform_code or None
+            data,
+            str(file),
+            store,
+            now=_now(),
+            receiver=cfg.node.platform_code or None,
+            seen=seen,
         )
     except InputError as exc:
-        if out_format == "json":
-            print_json(
-                {"file": str(file), "valid": False, "reason": exc.code, "message": exc.reason}
-            )
-        else:
-            Console(stderr=True).print(
-                f"[red]INVALID[/red] {file}: {exc.code}: {exc.reason}", highlight=False
-            )
-        sys.exit(2 if exc.code == "archive.unreadable" else 1)
+        invalid(file, exc, out_format)
     res = {
         "file": str(file),
         "valid": True,
@@ -204,6 +222,7 @@ def package_verify(file: Path, config_path: Path | None, out_format: str) -> Non
         "signing_time": v.signed.signing_time,
         "records": sum(v.manifest.counts.values()),
         "sha256": v.sha256,
+        "duplicate": v.duplicate,
     }
     if out_format == "json":
         print_json(res)
@@ -211,6 +230,11 @@ def package_verify(file: Path, config_path: Path | None, out_format: str) -> Non
         click.echo(
             f"VALID {file}: package {res['package_id']} from {res['sender']} to "
             f"{res['receiver']}, {res['records']} records, signed by {res['signer']}"
+            + (
+                "; already received (a replay: receiving it returns the original receipt)"
+                if v.duplicate
+                else ""
+            )
         )
 
 

@@ -120,8 +120,12 @@ def ingest_stream(
     cursor: str | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
+    package: tuple[int, str] | None = None,
 ) -> RunResult:
-    """Ingest one input; raise InputError (after recording a failed run) if it is unreadable."""
+    """Ingest one input; raise InputError (after recording a failed run) if it is unreadable.
+
+    ``package``: (package row id, signer) when the input is a data file of a verified signed
+    package; every version it creates records both."""
     settings = settings or IngestSection()
     clock = now or _now()
     sha, size = store.raw.put_stream(stream)
@@ -154,7 +158,15 @@ def ingest_stream(
             },
         ).scalar_one()
     result = RunResult(run_id, source, origin, sha, fmt, Counts(), expired_holds=expired)
-    rec = Reconciler(load_dictionary(), run_id, clock, timedelta(hours=settings.hold_hours))
+    pkg_id, signer = package or (None, None)
+    rec = Reconciler(
+        load_dictionary(),
+        run_id,
+        clock,
+        timedelta(hours=settings.hold_hours),
+        package_id=pkg_id,
+        signer=signer,
+    )
     validator = default_validator(settings.max_input_mb)
     done = 0
     try:

@@ -10,13 +10,15 @@ signature over the attributes exactly as received; trust in the certificate is
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from asn1crypto import cms, core
 
-from hub.errors import HubError
+from hub.errors import HubError, InputError
 from hub.package import crypto
 from hub.package.crypto import PrivateKey
 from hub.package.pki import Cert
@@ -28,6 +30,15 @@ class CmsError(HubError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(message)
+
+
+@contextlib.contextmanager
+def refusing(origin: str) -> Iterator[None]:
+    """Turn a CmsError into the InputError (same reason code) that refuses ``origin``."""
+    try:
+        yield
+    except CmsError as exc:
+        raise InputError(origin, str(exc), code=exc.code) from exc
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,14 @@ class TrustStore:
         return cls(certs, lists, require_crl, max_signature_age)
 
 
-def check(signed: Signed, trust: TrustStore, sender: str, now: datetime) -> list[Cert]:
+def check(
+    signed: Signed,
+    trust: TrustStore,
+    sender: str,
+    now: datetime,
+    *,
+    role: str = "the manifest's sender",
+) -> list[Cert]:
     """The validated path (signer first, anchor last); raise CmsError with a reason code."""
     at = signed.signing_time
     if at is None:
@@ -91,7 +98,7 @@ def check(signed: Signed, trust: TrustStore, sender: str, now: datetime) -> list
         raise CmsError(
             "cert.platform",
             f"the signer's certificate is for platform {signed.signer.platform_code!r}, "
-            f"the manifest's sender is {sender!r}",
+            f"{role} is {sender!r}",
         )
     return path
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from hub.errors import InputError
 from hub.package import archive, cms, crypto, merkle, trust
-from hub.package.cms import CmsError, Signed
+from hub.package.cms import Signed, refusing
 from hub.package.manifest import MANIFEST, SIGNATURE, Manifest, parse
 from hub.package.pki import Cert
 
@@ -50,15 +50,11 @@ def verify_package(
     if SIGNATURE not in files:
         raise InputError(origin, "the package has no signature.p7s", code="signature.missing")
     mbytes = files[MANIFEST]
-    try:
+    with refusing(origin):
         signed = cms.verify_detached(files[SIGNATURE], mbytes)
-    except CmsError as exc:
-        raise InputError(origin, str(exc), code=exc.code) from exc
     m = parse(mbytes, origin)
-    try:
+    with refusing(origin):
         path = trust.check(signed, store, m.sender, now)
-    except CmsError as exc:
-        raise InputError(origin, str(exc), code=exc.code) from exc
     if signed.digest != m.digest:
         raise InputError(
             origin,

@@ -1,0 +1,258 @@
+"""Receiving a signed package: verify, store, ingest, answer with a signed receipt.
+
+1. the package is verified (``verify_package``); a refused package stores nothing (one audit
+   line says it was refused and why) and its sender gets a signed ``refused`` receipt;
+2. a package id seen before with the same bytes is a DUPLICATE: the original receipt's very
+   bytes are returned and nothing changes;
+3. otherwise the archive's bytes go to the raw store, a ``package`` row is written (status
+   ``receiving``), and each data file runs through the ingest pipeline, parents' data sets
+   first, with the package and its signer on every version it creates; attachments are
+   kept in the raw store;
+4. the receipt (one verdict per record, by file and line) is signed by this node and kept on
+   the package row, which becomes ``done``.
+
+A crash between 3 and 4 leaves the row ``receiving``; receiving the same bytes again resumes:
+records stored by the first attempt are reported as accepted (their version), not duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.config import IngestSection
+from hub.dictionary.loader import load_dictionary
+from hub.errors import InputError, RetryableError
+from hub.ingest.outcome import Counts, Verdict
+from hub.ingest.pipeline import RunResult, ingest_stream
+from hub.package import archive, crypto
+from hub.package.build import SigningIdentity
+from hub.package.manifest import FileEntry
+from hub.package.receipt import RECEIPT, Receipt, RecordVerdict, Refusal, parse, sign
+from hub.package.trust import TrustStore
+from hub.package.verify import Verified, verify_package
+from hub.reconcile.keys import key_plans
+from hub.store import audit
+from hub.store.engine import Store
+from hub.store.models import Package, RawBatch, RecordVersion, table
+from hub.store.upsert import insert_ignore
+
+PKG, VERSION = table(Package), table(RecordVersion)
+
+
+@dataclass
+class Received:
+    status: str  # processed, duplicate, refused
+    receipt: Receipt
+    receipt_bytes: bytes  # the signed receipt archive, as sent back
+    package_row: int | None = None
+    runs: list[RunResult] = field(default_factory=list)
+    reason: InputError | None = None  # why it was refused
+
+    @property
+    def counts(self) -> Counts:
+        c = Counts()
+        for r in self.runs:
+            c.merge(r.counts)
+        return c
+
+
+def seen_in(store: Store) -> Callable[[str], str | None]:
+    """The replay lookup: a package id's archive SHA-256 if this store received it."""
+
+    def seen(package_id: str) -> str | None:
+        with store.read() as conn:
+            return conn.execute(
+                select(PKG.c.raw_sha256).where(PKG.c.package_id == package_id)
+            ).scalar()
+
+    return seen
+
+
+def receive_package(
+    store: Store,
+    data: bytes,
+    origin: str,
+    trust: TrustStore,
+    who: SigningIdentity,
+    *,
+    source: str | None = None,
+    settings: IngestSection | None = None,
+    now: datetime | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Received:
+    """Receive one package as this node (``who``: its signing identity and platform code)."""
+    now = now or datetime.now(UTC)
+    me = who.platform_code
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        v = verify_package(data, origin, trust, now=now, receiver=me, seen=seen_in(store))
+    except InputError as exc:
+        return _refuse(store, who, now, sha, exc)
+    m = v.manifest
+    with store.read() as conn:
+        prior = conn.execute(select(PKG).where(PKG.c.package_id == m.package_id)).first()
+    if prior is not None and prior.status == "done" and prior.receipt is not None:
+        return Received("duplicate", _original(prior.receipt), prior.receipt, prior.id)
+    row_id = prior.id if prior is not None else _open(store, data, v, origin, now)
+    signer = f"{v.signed.signer.name} (serial {v.signed.signer.serial})"
+    verdicts: list[RecordVerdict] = []
+    runs: list[RunResult] = []
+    file_sha: dict[str, str] = {}
+    for f in _parents_first(m.files):
+        body = v.files[f.path]
+        if f.kind != "data":
+            store.raw.put_stream(io.BytesIO(body))  # attachments: kept as evidence
+            continue
+        file_sha[f.path] = hashlib.sha256(body).hexdigest()
+
+        def collect(vd: Verdict, path: str = f.path) -> None:
+            verdicts.append(RecordVerdict.of(path, vd))
+
+        runs.append(
+            ingest_stream(
+                store,
+                io.BytesIO(body),
+                source or m.sender,
+                f"{origin}#{f.path}",
+                fmt="jsonl",
+                settings=settings,
+                now=now,
+                on_progress=on_progress,
+                on_verdict=collect,
+                package=(row_id, signer),
+            )
+        )
+    if prior is not None:  # a resumed package: what the first attempt stored is accepted
+        verdicts = _resumed(store, row_id, file_sha, verdicts)
+    pos = {f.path: i for i, f in enumerate(m.files)}
+    verdicts.sort(key=lambda rv: (pos[rv.file], rv.line))  # the manifest's order
+    counts: dict[str, int] = {}
+    for rv in verdicts:
+        counts[rv.outcome] = counts.get(rv.outcome, 0) + 1
+    receipt = Receipt(
+        issuer=me,
+        issued=now,
+        status="processed",
+        package_sha256=sha,
+        package_id=m.package_id,
+        sender=m.sender,
+        manifest_hash=manifest_hash(v),
+        counts=counts,
+        records=verdicts,
+    )
+    signed = sign(receipt, who)
+    with store.write() as conn:
+        conn.execute(update(PKG).where(PKG.c.id == row_id).values(status="done", receipt=signed))
+        audit.append(conn, m.sender, "package.received", m.package_id, {"sha256": sha, **counts})
+    return Received("processed", receipt, signed, row_id, runs)
+
+
+def _parents_first(files: list[FileEntry]) -> list[FileEntry]:
+    """Data files in dictionary order (PROJECT before TENDER_PROJECT before SECTION …), so
+    that no record waits on a parent that comes later in the same package."""
+    plans = key_plans(load_dictionary())
+
+    def depth(f: FileEntry) -> int:
+        plan = plans.get(f.dataset or "")
+        return plan.depth if plan else 1 << 10
+
+    return sorted(files, key=depth)
+
+
+def manifest_hash(v: Verified) -> str:
+    d = v.manifest.digest
+    return f"{d}:{crypto.digest(d, v.manifest_bytes).hex()}"
+
+
+def _original(receipt_bytes: bytes) -> Receipt:
+    return parse(dict(archive.read(receipt_bytes, "stored receipt"))[RECEIPT], "stored receipt")
+
+
+def _open(store: Store, data: bytes, v: Verified, origin: str, now: datetime) -> int:
+    """Keep the archive's bytes and write the package row (status receiving); its id."""
+    m = v.manifest
+    sha, size = store.raw.put_stream(io.BytesIO(data))
+    try:
+        with store.write() as conn:
+            insert_ignore(
+                conn,
+                table(RawBatch),
+                [
+                    {
+                        "sha256": sha,
+                        "size": size,
+                        "media_type": "package",
+                        "origin": origin[:1000],
+                        "first_seen": now,
+                    }
+                ],
+            )
+            return int(
+                conn.execute(
+                    PKG.insert().returning(PKG.c.id),
+                    {
+                        "package_id": m.package_id,
+                        "sender": m.sender,
+                        "receiver": m.receiver,
+                        "raw_sha256": sha,
+                        "manifest_sha256": hashlib.sha256(v.manifest_bytes).hexdigest(),
+                        "signer": v.signed.signer.name[:500],
+                        "status": "receiving",
+                        "received_at": now,
+                    },
+                ).scalar_one()
+            )
+    except IntegrityError as exc:  # another worker took the same package id just now
+        raise RetryableError(f"package {m.package_id} is being received already") from exc
+
+
+def _refuse(
+    store: Store, who: SigningIdentity, now: datetime, sha: str, exc: InputError
+) -> Received:
+    with store.write() as conn:
+        audit.append(
+            conn,
+            "hub",
+            "package.refused",
+            exc.source,
+            {"sha256": sha, "code": exc.code, "reason": exc.reason},
+        )
+    receipt = Receipt(
+        issuer=who.platform_code,
+        issued=now,
+        status="refused",
+        package_sha256=sha,
+        refusal=Refusal(code=exc.code, message=exc.reason),
+    )
+    return Received("refused", receipt, sign(receipt, who), reason=exc)
+
+
+def _resumed(
+    store: Store, row_id: int, file_sha: dict[str, str], verdicts: list[RecordVerdict]
+) -> list[RecordVerdict]:
+    with store.read() as conn:
+        before = _versions_of(conn, row_id)
+
+    def fix(rv: RecordVerdict) -> RecordVerdict:
+        n = before.get((file_sha[rv.file], rv.line))
+        if rv.outcome == "duplicate" and n is not None:
+            return rv.model_copy(update={"outcome": "accepted", "version": n})
+        return rv
+
+    return [fix(rv) for rv in verdicts]
+
+
+def _versions_of(conn: Connection, row_id: int) -> dict[tuple[str, int], int]:
+    rows = conn.execute(
+        select(VERSION.c.raw_sha256, VERSION.c.record_index, VERSION.c.version_no).where(
+            VERSION.c.package_id == row_id
+        )
+    )
+    return {(r.raw_sha256, r.record_index): r.version_no for r in rows}
