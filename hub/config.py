@@ -77,12 +77,21 @@ class SigningSection(_Frozen):
     password: str = ""  # a $env:/$file: reference, never the value
 
 
+class HttpSection(_Frozen):
+    """`hub serve`: the HTTP service (signed packages in, signed receipts out)."""
+
+    host: str = "127.0.0.1"  # behind a TLS-terminating reverse proxy in production
+    port: int = Field(default=8480, ge=0, le=65535)
+    max_body_mb: int = Field(default=200, ge=1)  # a package archive's limit (design §8)
+
+
 class NodeConfig(_Frozen):
     node: NodeSection = NodeSection()
     store: StoreSection = StoreSection()
     ingest: IngestSection = IngestSection()
     trust: TrustSection = TrustSection()
     signing: SigningSection = SigningSection()
+    http: HttpSection = HttpSection()
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     path: Path | None = None  # the file this came from (None: built-in defaults)
 
@@ -98,8 +107,15 @@ class NodeConfig(_Frozen):
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
+    """Relative paths are from the file's folder; ``$file:PATH`` is PATH and ``$env:NAME``
+    the path in that environment variable (keys and certificates placed by a secret store)."""
+
     def rel(v: Any) -> Any:
         if isinstance(v, str):
+            if v.startswith("$file:"):
+                v = v[6:]
+            elif v.startswith("$env:"):
+                v = resolve_secret(v, f"path {v}")
             p = Path(v)
             return str(p if p.is_absolute() else base / p)
         if isinstance(v, list):

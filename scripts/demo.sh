@@ -2,7 +2,8 @@
 # The demo, on SQLite: a city node receives two counties' nightly batches.  It generates
 # realistic batches for every data set (one county's with defects), ingests them into the
 # store, shows what came in, what was rejected and why, a whole transaction's lifecycle,
-# a record's history, and that sending the same batch again changes nothing.
+# a record's history, that sending the same batch again changes nothing, and a county
+# sending a signed package that the city answers with a signed per-record receipt.
 # Everything is written under demo-out/ (the store is demo-out/hub-data/hub.db).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,48 @@ r = json.load(open(sys.argv[1]))
 print({k: r[k] for k in ("records_in", "accepted", "rejected", "quarantined", "held", "duplicate")})
 assert r["accepted"] == 0, "a re-send must not add versions"
 PY
+
+echo "== county 闽清 signs a batch as a package (SM2 / SM3) and sends it to the city"
+COUNTY=12350124MB0000000Q
+CITY=$(sed -n 's/^platform_code = "\([^"]*\)".*/\1/p' config/demo.toml)
+$HUB keys init "$OUT/keys-county" --platform "$COUNTY" > /dev/null
+$HUB keys init "$OUT/keys-city" --platform "$CITY" > /dev/null
+cat > "$OUT/county.toml" <<TOML
+[node]
+platform_code = "$COUNTY"
+[store]
+data_dir = "county-data"
+[signing]
+key = "keys-county/node-sm2.TEST-ONLY.key"
+cert = "keys-county/node-sm2.pem"
+[trust]   # the county checks the city's receipts
+anchors = ["keys-city/ca.pem"]
+crls = ["keys-city/ca.crl"]
+TOML
+$HUB generate --seed 11 -n 4 --format jsonl --invalid-rate 0.04 -o "$OUT/minqing.jsonl"
+$HUB package build "$OUT/minqing.jsonl" --to "$CITY" --out "$OUT/minqing.zip" \
+  --config "$OUT/county.toml"
+$HUB package verify "$OUT/minqing.zip"
+echo "== the city receives it: verified, ingested, answered with a signed per-record receipt"
+$HUB package receive "$OUT/minqing.zip"
+echo "== the county checks the city's receipt (and OpenSSL agrees)"
+$HUB package receipt "$OUT/minqing.zip.receipt" --config "$OUT/county.toml"
+.venv/bin/python -m zipfile -e "$OUT/minqing.zip.receipt" "$OUT/receipt"
+openssl cms -verify -binary -inform DER -in "$OUT/receipt/signature.p7s" \
+  -content "$OUT/receipt/receipt.json" -CAfile "$OUT/keys-city/ca.pem" -out /dev/null
+echo "== a package altered in transit is refused, with a signed refusal, and nothing is stored"
+.venv/bin/python - "$OUT/minqing.zip" "$OUT/altered.zip" <<'PY'
+import sys
+from hub.package import archive
+ents = archive.read(open(sys.argv[1], "rb").read(), sys.argv[1])
+bad = [(n, b.replace(b"2024", b"2025", 1) if n.startswith("data/") else b) for n, b in ents]
+open(sys.argv[2], "wb").write(archive.write(bad))
+PY
+set +e
+$HUB package receive "$OUT/altered.zip"
+status=$?
+set -e
+[ "$status" = 1 ] || { echo "demo: expected exit 1 (package refused), got $status" >&2; exit 1; }
 
 echo "== what the store holds"
 $HUB stats

@@ -37,9 +37,10 @@ def nodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "county.toml").write_text(
         f'[node]\nplatform_code = "{COUNTY}"\n[store]\ndata_dir = "county-data"\n'
         + trust("city-keys")
-        + '[signing]\nkey = "county-keys/node-rsa.TEST-ONLY.key"\n'
-        'cert = "county-keys/node-rsa.pem"\n'
+        + '[signing]\nkey = "$file:county-keys/node-rsa.TEST-ONLY.key"\n'
+        'cert = "$env:HUB_TEST_COUNTY_CERT"\n'  # as a secret store would place them
     )
+    monkeypatch.setenv("HUB_TEST_COUNTY_CERT", str(tmp_path / "county-keys/node-rsa.pem"))
     (tmp_path / "city.toml").write_text(
         f'[node]\nplatform_code = "{CITY}"\n[store]\ndata_dir = "city-data"\n'
         + trust("county-keys")

@@ -25,6 +25,7 @@ def _register() -> None:
     from hub.cli.package_cmd import keys_group, package_group  # noqa: PLC0415
     from hub.cli.quarantine_cmd import quarantine_group  # noqa: PLC0415
     from hub.cli.receive_cmd import package_receipt, package_receive  # noqa: PLC0415
+    from hub.cli.serve_cmd import serve  # noqa: PLC0415
     from hub.cli.show_cmd import lifecycle_cmd, show_cmd  # noqa: PLC0415
     from hub.cli.stats_cmd import stats_cmd  # noqa: PLC0415
     from hub.cli.validate_cmd import validate  # noqa: PLC0415
@@ -42,6 +43,7 @@ def _register() -> None:
     package_group.add_command(package_receive)
     package_group.add_command(package_receipt)
     cli.add_command(package_group)
+    cli.add_command(serve)
 
 
 _register()

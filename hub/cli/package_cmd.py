@@ -13,15 +13,14 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.cli.common import config_option, fail, format_option, load, print_json, store_for
-from hub.config import NodeConfig, resolve_secret
 from hub.errors import ConfigError, HubError, InputError, UsageError
-from hub.package import archive, crypto, testpki
-from hub.package.build import SigningIdentity, build, data_lines
+from hub.package import archive, testpki
+from hub.package.build import build, data_lines
 from hub.package.manifest import MANIFEST, parse
+from hub.package.node import identity, trust_store
 from hub.package.pki import load_certs
 from hub.package.proof import check_proof, make_proof
 from hub.package.receive import seen_in
-from hub.package.trust import TrustStore
 from hub.package.verify import verify_package
 
 EXPIRY_WARNING = timedelta(days=30)
@@ -29,34 +28,6 @@ EXPIRY_WARNING = timedelta(days=30)
 
 def _now() -> datetime:
     return datetime.now().astimezone()
-
-
-def trust_store(cfg: NodeConfig) -> TrustStore:
-    t = cfg.trust
-    return TrustStore.from_files(
-        t.anchors,
-        t.crls,
-        require_crl=t.require_crl,
-        max_signature_age=timedelta(days=t.max_signature_age_days),
-    )
-
-
-def identity(cfg: NodeConfig) -> SigningIdentity:
-    s = cfg.signing
-    if s.key is None:
-        raise ConfigError("[signing].key is not set: this node cannot sign packages")
-    pw = resolve_secret(s.password, "[signing].password").encode() if s.password else None
-    try:
-        key = crypto.load_private_key(s.key.read_bytes(), pw)
-        certs = load_certs(s.cert.read_bytes()) if s.cert else []
-        chain = [c for p in s.chain for c in load_certs(p.read_bytes())]
-    except OSError as exc:
-        raise ConfigError(f"[signing]: {exc}") from exc
-    if not certs:
-        raise ConfigError("[signing].cert is not set: the signer's certificate is needed")
-    if certs[0].spki != key.public_der():
-        raise ConfigError(f"[signing].cert {str(s.cert)!r} does not belong to [signing].key")
-    return SigningIdentity(key, certs[0], chain + certs[1:])
 
 
 def invalid(file: Path, exc: InputError, out_format: str) -> NoReturn:

@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.cli.common import config_option, fail, format_option, load, print_json, progress, store_for
-from hub.cli.package_cmd import identity, invalid, trust_store
+from hub.cli.package_cmd import invalid
 from hub.errors import ConfigError, HubError, InputError
+from hub.package.node import identity, trust_store
 from hub.package.receipt import Receipt, verify
 from hub.package.receive import Received, receive_package
 
