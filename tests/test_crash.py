@@ -40,7 +40,9 @@ def _config(tmp_path: Path, name: str, url: str) -> Path:
     cfg = tmp_path / f"{name}.toml"
     cfg.write_text(
         f'[store]\nurl = "{url}"\ndata_dir = "{tmp_path / name}"\n\n'
-        f"[ingest]\nchunk_records = {CHUNK}\n",
+        # validation in a second process even for this small batch: the path large
+        # inputs take, and the one with more to go wrong under SIGKILL
+        f"[ingest]\nchunk_records = {CHUNK}\nparallel_from_mb = 0\n",
         "utf-8",
     )
     return cfg
@@ -65,6 +67,25 @@ def _hub(cfg: Path, batch: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
         env={**os.environ, "HUB_DATABASE_URL": ""},
     )
+
+
+def _no_orphans(batch: Path) -> None:
+    """A killed ingest's validation child exits too (its pipe breaks): none is left behind."""
+    deadline = time.monotonic() + 10
+    while True:
+        left = []
+        for p in Path("/proc").iterdir():
+            if p.name.isdigit():
+                try:
+                    cmd = (p / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if str(batch).encode() in cmd:
+                    left.append(int(p.name))
+        if not left:
+            return
+        assert time.monotonic() < deadline, f"ingest processes still running: {left}"
+        time.sleep(0.1)
 
 
 def _state(store: Store) -> dict[str, Any]:
@@ -184,6 +205,7 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
         p.communicate(timeout=300)
     watcher.dispose()
     assert landed >= KILLS // 2, f"only {landed} of {KILLS} kills landed mid-run"
+    _no_orphans(batch)
     final = _hub(cfg, batch)
     out, err = final.communicate(timeout=300)
     assert final.returncode in (0, 1), err.decode()

@@ -11,12 +11,13 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from hub.config import IngestSection, NodeConfig, StoreSection
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
 from hub.ingest.outcome import Outcome, Verdict
 from hub.ingest.pipeline import RunResult, ingest_file
 from hub.store import audit
-from hub.store.engine import Store
+from hub.store.engine import Store, open_store
 from hub.store.models import (
     Conflict,
     CurrentRecord,
@@ -30,6 +31,7 @@ from hub.store.models import (
 from tests.conftest import BACKENDS
 
 Record = dict[str, Any]
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 def _ingest(
@@ -242,3 +244,43 @@ def test_the_sources_cursor_moves_only_when_the_whole_input_is_in(
             on_progress=crash,
         )
     assert cursor() != "2024-03-02T00:00"  # the first chunk committed, the cursor did not move
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "xml"])
+def test_validation_in_a_second_process_gives_the_same_verdicts_and_store(
+    tmp_path: Path, fmt: str
+) -> None:
+    """Large inputs are validated in a forked child; the outcome must not depend on it."""
+    gen = Generator(seed=13)
+    records = gen.batch(5)
+    gen.inject_defects(records, 0.1)
+    records.append({"dataset": "NO_SUCH_SET", "op": "add", "record": {"X": "1"}})  # quarantined
+    path = tmp_path / f"in.{fmt}"
+    write_batch(records, path, fmt)
+    seen: dict[bool, tuple[list[Verdict], list[Any], list[Any]]] = {}
+    for parallel in (False, True):
+        cfg = NodeConfig(store=StoreSection(data_dir=tmp_path / f"p{parallel}"))
+        settings = IngestSection(chunk_records=25, parallel_validation=parallel, parallel_from_mb=0)
+        store = open_store(cfg)
+        verdicts: list[Verdict] = []
+        ingest_file(store, path, "county-a", settings=settings, now=NOW, on_verdict=verdicts.append)
+        with store.read() as conn:
+            versions = conn.execute(
+                select(
+                    RecordVersion.dataset, RecordVersion.business_key, RecordVersion.content
+                ).order_by(RecordVersion.id)
+            ).all()
+            quarantined = conn.execute(
+                select(Quarantine.record_index, Quarantine.rule, Quarantine.raw_record).order_by(
+                    Quarantine.id
+                )
+            ).all()
+        store.dispose()
+        seen[parallel] = (verdicts, [tuple(v) for v in versions], [tuple(q) for q in quarantined])
+    assert seen[True] == seen[False]
+    verdicts = seen[True][0]
+    assert {v.outcome for v in verdicts} >= {
+        Outcome.ACCEPTED,
+        Outcome.REJECTED,
+        Outcome.QUARANTINED,
+    }

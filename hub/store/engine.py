@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from hub.config import NodeConfig
 from hub.errors import ConfigError, RetryableError
 from hub.store.blobs import RawStore
+from hub.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 
 SQLITE_BUSY_MS = 30_000
 _WRITE = "hub_write"
@@ -42,6 +43,7 @@ def _sqlite_events(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps order
+        cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # see hub.store.checkpoint
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -75,6 +77,7 @@ class Store:
     engine: Engine
     raw: RawStore
     url: str
+    checkpointer: Checkpointer | None = None  # SQLite files: WAL checkpoints in a thread
 
     @property
     def dialect(self) -> str:
@@ -83,6 +86,8 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """One writing transaction; commits on success, rolls back on error."""
+        if self.checkpointer is not None:
+            self.checkpointer.ensure_running()
         try:
             with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
                 yield conn
@@ -97,6 +102,8 @@ class Store:
             yield conn
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 
@@ -105,6 +112,8 @@ def open_store(cfg: NodeConfig, *, migrate: bool = True) -> Store:
     from hub.store.migrate import ensure_schema  # noqa: PLC0415  (alembic loads lazily)
 
     engine = make_engine(cfg.database_url, cfg.store.echo)
-    store = Store(engine, RawStore(cfg.raw_dir), cfg.database_url)
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    ckpt = Checkpointer(db) if db and db != ":memory:" else None
+    store = Store(engine, RawStore(cfg.raw_dir), cfg.database_url, ckpt)
     ensure_schema(store, migrate=migrate)
     return store
