@@ -230,7 +230,7 @@ def _bulk_gc() -> Iterator[None]:
     of 4).  Objects alive now are frozen (not scanned) until the ingest ends."""
     old = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(50_000, 10, 10)
     try:
         yield
     finally:

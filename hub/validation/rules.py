@@ -62,9 +62,13 @@ CheckFn = Callable[[dict[str, Any], Emit], None]
 
 _GOOD_DAYS: set[str] = set()
 _MISS: tuple[str, str] = ("", "")  # cache sentinel
+# per check: enough for the values a batch repeats (its parties, dates, regions); unique
+# values (deal codes, timestamps) gain nothing, and a larger cap makes memory grow with the
+# batch (measured: 1M records peaked 1.21x the 100k peak with 100k-entry caches)
+CACHE_ENTRIES = 8192
 
 
-@functools.lru_cache(maxsize=131072)
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
 def date_problem(value: str, kind: FieldKind) -> str | None:
     n = {FieldKind.DATE: 8, FieldKind.DATETIME: 14, FieldKind.DATETIME_MIN: 12}[kind]
     fmt = {8: "yyyyMMdd", 14: "yyyyMMddHHmmss", 12: "yyyyMMddHHmm"}[n]
@@ -201,7 +205,7 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
             r = cache.get(item, _MISS)
             if r is _MISS:
                 r = problems(item)
-                if len(cache) < 100_000:
+                if len(cache) < CACHE_ENTRIES:
                     cache[item] = r
             if r:
                 emit(fid, r[0], item, f"{label} {r[1]}", "error")
