@@ -168,10 +168,7 @@ def package_verify(file: Path, replay: bool, config_path: Path | None, out_forma
         store = trust_store(cfg)
     except (OSError, ConfigError) as exc:
         fail(exc)
-    seen = None
-    if replay:
-        _, node_store = store_for(config_path)
-        seen = seen_in(node_store)
+    node_store = store_for(config_path)[1] if replay else None
     try:
         v = verify_package(
             data,
@@ -179,10 +176,13 @@ def package_verify(file: Path, replay: bool, config_path: Path | None, out_forma
             store,
             now=_now(),
             receiver=cfg.node.platform_code or None,
-            seen=seen,
+            seen=seen_in(node_store) if node_store else None,
         )
     except InputError as exc:
         invalid(file, exc, out_format)
+    finally:
+        if node_store is not None:
+            node_store.dispose()
     res = {
         "file": str(file),
         "valid": True,

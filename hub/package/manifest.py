@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -49,11 +49,17 @@ class Manifest(_Strict):
         ).encode("utf-8")
 
 
-def parse(data: bytes, origin: str) -> Manifest:
+M = TypeVar("M", bound=BaseModel)
+
+
+def strict_json(model: type[M], data: bytes, origin: str, name: str, code: str) -> M:
+    """A signed JSON document as ``model``: UTF-8, no duplicate keys, no unknown fields."""
     try:
         raw = json.loads(data.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
-        return Manifest.model_validate(raw)
-    except (UnicodeDecodeError, ValueError, ValidationError) as exc:
-        raise InputError(
-            origin, f"manifest.json is not a valid manifest: {exc}", code="manifest.invalid"
-        ) from exc
+        return model.model_validate(raw)
+    except (ValueError, ValidationError) as exc:  # UnicodeDecodeError is a ValueError
+        raise InputError(origin, f"{name} is not valid: {exc}", code=code) from exc
+
+
+def parse(data: bytes, origin: str) -> Manifest:
+    return strict_json(Manifest, data, origin, MANIFEST, "manifest.invalid")

@@ -9,20 +9,18 @@ code); a replayed package gets the original receipt's very bytes back.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub.errors import InputError
 from hub.ingest.outcome import Verdict
 from hub.package import archive, cms, trust
 from hub.package.build import SigningIdentity
 from hub.package.cms import Signed, refusing
-from hub.package.manifest import SIGNATURE
-from hub.validation.decode import reject_duplicate_keys
+from hub.package.manifest import SIGNATURE, strict_json
 
 RECEIPT_FORMAT: Literal["hub-receipt/1"] = "hub-receipt/1"
 RECEIPT = "receipt.json"
@@ -94,13 +92,7 @@ def sign(receipt: Receipt, who: SigningIdentity) -> bytes:
 
 
 def parse(body: bytes, origin: str) -> Receipt:
-    try:
-        raw = json.loads(body.decode("utf-8"), object_pairs_hook=reject_duplicate_keys)
-        return Receipt.model_validate(raw)
-    except (ValueError, ValidationError) as exc:
-        raise InputError(
-            origin, f"receipt.json is not a valid receipt: {exc}", code="receipt.invalid"
-        ) from exc
+    return strict_json(Receipt, body, origin, RECEIPT, "receipt.invalid")
 
 
 def verify(

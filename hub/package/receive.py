@@ -22,6 +22,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
@@ -63,14 +64,17 @@ class Received:
         return c
 
 
+def _package_row(store: Store, package_id: str) -> Any:
+    with store.read() as conn:
+        return conn.execute(select(PKG).where(PKG.c.package_id == package_id)).first()
+
+
 def seen_in(store: Store) -> Callable[[str], str | None]:
     """The replay lookup: a package id's archive SHA-256 if this store received it."""
 
     def seen(package_id: str) -> str | None:
-        with store.read() as conn:
-            return conn.execute(
-                select(PKG.c.raw_sha256).where(PKG.c.package_id == package_id)
-            ).scalar()
+        row = _package_row(store, package_id)
+        return None if row is None else str(row.raw_sha256)
 
     return seen
 
@@ -91,13 +95,18 @@ def receive_package(
     now = now or datetime.now(UTC)
     me = who.platform_code
     sha = hashlib.sha256(data).hexdigest()
+    prior: Any = None
+
+    def seen(package_id: str) -> str | None:  # the replay lookup, keeping the row it finds
+        nonlocal prior
+        prior = _package_row(store, package_id)
+        return None if prior is None else str(prior.raw_sha256)
+
     try:
-        v = verify_package(data, origin, trust, now=now, receiver=me, seen=seen_in(store))
+        v = verify_package(data, origin, trust, now=now, receiver=me, seen=seen)
     except InputError as exc:
         return _refuse(store, who, now, sha, exc)
     m = v.manifest
-    with store.read() as conn:
-        prior = conn.execute(select(PKG).where(PKG.c.package_id == m.package_id)).first()
     if prior is not None and prior.status == "done" and prior.receipt is not None:
         return Received("duplicate", _original(prior.receipt), prior.receipt, prior.id)
     row_id = prior.id if prior is not None else _open(store, data, v, origin, now)
