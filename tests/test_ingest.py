@@ -243,7 +243,10 @@ def test_the_sources_cursor_moves_only_when_the_whole_input_is_in(
             settings=IngestSection(chunk_records=2),
             on_progress=crash,
         )
-    assert cursor() != "2024-03-02T00:00"  # the first chunk committed, the cursor did not move
+    # the first chunk committed; the cursor still says where the last complete input ended
+    assert cursor() == "2024-03-01T00:00"
+    _ingest(store, tmp_path, records[3:9], cursor="2024-03-02T00:00")
+    assert cursor() == "2024-03-02T00:00"
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "xml"])

@@ -4,9 +4,10 @@
 2. a sync run is opened;
 3. records are decoded and validated as a stream (JSONL a block at a time);
 4. every ``chunk_records`` records, one writing transaction reconciles the chunk and commits
-   its versions, issues, quarantine and holds, the run's counters and the source cursor
-   together.  A crash loses at most the uncommitted chunk, and running the same input again
-   turns what was committed into DUPLICATEs: nothing is lost and nothing is doubled.
+   its versions, issues, quarantine and holds and the run's counters together; the
+   caller's source cursor commits with the last chunk, so a failed run never moves it.
+   A crash loses at most the uncommitted chunk, and running the same input again turns
+   what was committed into DUPLICATEs: nothing is lost and nothing is doubled.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-import orjson
 from sqlalchemy import Connection, select, update
 
 from hub.config import IngestSection
@@ -171,7 +171,6 @@ def ingest_stream(
         signer=signer,
     )
     validator = default_validator(settings.max_input_mb)
-    done = 0
     try:
         with contextlib.ExitStack() as stack:
             large = size >= settings.parallel_from_mb * MB
@@ -184,7 +183,7 @@ def ingest_stream(
             else:
                 fh = stack.enter_context(store.raw.open(sha))
                 chunks = _chunks(validator.iter_stream(fh, origin, fmt), settings.chunk_records)
-            for chunk in chunks:
+            for chunk, last in _with_last(chunks):
                 items = [
                     Item(r.raw.index, r.raw, r.issues, fmt, source, sha)
                     for r in chunk
@@ -195,12 +194,13 @@ def ingest_stream(
                     raise InputError(
                         origin, doc_issues[0].message, code="schema.document"
                     )  # the batch document itself is wrong: refuse it whole
-                done += len(items)
                 with store.write() as conn:
                     res = rec.apply(conn, items)
                     _add_counts(conn, run_id, res.counts)
-                    # progress within this input; the caller's cursor only once all is in
-                    _set_cursor(conn, source, run_id, clock, _progress(sha, done))
+                    if last and cursor is not None:
+                        # the cursor covers the whole input: it commits with the last chunk
+                        _set_cursor(conn, source, run_id, clock, cursor)
+                        cursor = None
                 result.counts.merge(res.counts)
                 if on_verdict:
                     for v in res.verdicts:
@@ -215,7 +215,7 @@ def ingest_stream(
             _finish(store, result, "failed", f"{type(exc).__name__}: {exc}")
         finally:
             raise
-    if cursor is not None:
+    if cursor is not None:  # an input without records still moves the cursor
         with store.write() as conn:
             _set_cursor(conn, source, run_id, clock, cursor)
     _finish(store, result, "done", None)
@@ -238,8 +238,15 @@ def _bulk_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _progress(sha: str, done: int) -> str:
-    return orjson.dumps({"raw": sha, "records": done}).decode()
+def _with_last(chunks: Iterator[list[RecordResult]]) -> Iterator[tuple[list[RecordResult], bool]]:
+    """Each chunk with a flag that says it is the input's last (one chunk of look-ahead)."""
+    prev: list[RecordResult] | None = None
+    for chunk in chunks:
+        if prev is not None:
+            yield prev, False
+        prev = chunk
+    if prev is not None:
+        yield prev, True
 
 
 def _chunks(results: Iterator[RecordResult], n: int) -> Iterator[list[RecordResult]]:
