@@ -22,6 +22,7 @@ def _register() -> None:
     from hub.cli.db_cmd import audit_group, db_group  # noqa: PLC0415
     from hub.cli.generate_cmd import generate  # noqa: PLC0415
     from hub.cli.ingest_cmd import ingest  # noqa: PLC0415
+    from hub.cli.mapping_cmd import mapping_group  # noqa: PLC0415
     from hub.cli.package_cmd import keys_group, package_group  # noqa: PLC0415
     from hub.cli.quarantine_cmd import quarantine_group  # noqa: PLC0415
     from hub.cli.receive_cmd import package_receipt, package_receive  # noqa: PLC0415
@@ -44,6 +45,7 @@ def _register() -> None:
     package_group.add_command(package_receipt)
     cli.add_command(package_group)
     cli.add_command(serve)
+    cli.add_command(mapping_group)
 
 
 _register()

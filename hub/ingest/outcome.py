@@ -18,7 +18,15 @@ class Outcome(StrEnum):
 # is wrong": the raw record is quarantined and can be replayed after a dictionary or mapping
 # fix; every other error rejects the record with its rule id
 QUARANTINE_RULES = frozenset(
-    {"record.malformed", "dataset.unknown", "unknown-field", "schema.document", "hold.expired"}
+    {
+        "record.malformed",
+        "dataset.unknown",
+        "unknown-field",
+        "schema.document",
+        "hold.expired",
+        "mapping.value",  # a source value the mapping's steps could not transform
+        "mapping.row",  # a source row that does not have the shape of its input
+    }
 )
 
 

@@ -29,6 +29,8 @@ from hub.errors import InputError
 from hub.ingest.outcome import Counts, Verdict
 from hub.ingest.parallel import available, validated_chunks
 from hub.ingest.reconciler import Item, Reconciler
+from hub.mapping.compiled import Mapping
+from hub.mapping.records import ROW_FORMAT, iter_mapped
 from hub.store import audit
 from hub.store.engine import Store
 from hub.store.models import Hold, Quarantine, RawBatch, SourceCursor, SyncRun, table
@@ -86,6 +88,7 @@ def ingest_file(
     cursor: str | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
+    mapping: Mapping | None = None,
 ) -> RunResult:
     try:
         fh = path.open("rb")
@@ -103,6 +106,7 @@ def ingest_file(
             cursor=cursor,
             on_progress=on_progress,
             on_verdict=on_verdict,
+            mapping=mapping,
         )
 
 
@@ -124,14 +128,19 @@ def ingest_stream(
     on_progress: Callable[[int], None] | None = None,
     on_verdict: Callable[[Verdict], None] | None = None,
     package: tuple[int, str] | None = None,
+    mapping: Mapping | None = None,
 ) -> RunResult:
     """Ingest one input; raise InputError (after recording a failed run) if it is unreadable.
 
     ``package``: (package row id, signer) when the input is a data file of a verified signed
-    package; every version it creates records both."""
+    package; every version it creates records both.  ``mapping``: the input is a source
+    system's own export (its format is the mapping's), mapped into data-set records before
+    validation; records it cannot map are quarantined with their source row."""
     settings = settings or IngestSection()
     clock = now or _now()
     sha, size = store.raw.put_stream(stream)
+    if mapping is not None:
+        fmt = mapping.input.format
     if fmt is None:
         with store.raw.open(sha) as fh:
             fmt = detect_format(Path(origin), fh.read(65536))
@@ -171,12 +180,18 @@ def ingest_stream(
         signer=signer,
     )
     validator = default_validator(settings.max_input_mb)
+    item_fmt = ROW_FORMAT if mapping is not None else fmt
     try:
         with contextlib.ExitStack() as stack:
             large = size >= settings.parallel_from_mb * MB
             if large:
                 stack.enter_context(_bulk_gc())
-            if settings.parallel_validation and large and available():
+            if mapping is not None:
+                fh = stack.enter_context(store.raw.open(sha))
+                chunks = _chunks(
+                    iter_mapped(mapping, validator, fh, origin), settings.chunk_records
+                )
+            elif settings.parallel_validation and large and available():
                 chunks = validated_chunks(
                     validator, store.raw.path(sha), origin, fmt, settings.chunk_records
                 )
@@ -185,7 +200,7 @@ def ingest_stream(
                 chunks = _chunks(validator.iter_stream(fh, origin, fmt), settings.chunk_records)
             for chunk, last in _with_last(chunks):
                 items = [
-                    Item(r.raw.index, r.raw, r.issues, fmt, source, sha)
+                    Item(r.raw.index, r.raw, r.issues, item_fmt, source, sha)
                     for r in chunk
                     if r.raw.index  # index 0: a document-level result (its issues only)
                 ]

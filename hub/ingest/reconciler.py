@@ -279,7 +279,8 @@ class Reconciler:
     def _quarantine_row(self, it: Item, first: Issue) -> dict[str, Any]:
         raw = it.raw
         if raw.text is not None:
-            text, fmt = raw.text.decode("utf-8", "replace"), ("xml" if it.fmt == "xml" else "jsonl")
+            fmt = it.fmt if it.fmt in ("xml", "row") else "jsonl"
+            text = raw.text.decode("utf-8", "replace")
         else:
             envelope = {"dataset": raw.dataset, "op": raw.op, "key": raw.key, "record": raw.fields}
             text, fmt = orjson.dumps(envelope).decode(), "jsonl"

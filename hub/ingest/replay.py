@@ -7,7 +7,7 @@ quarantine with the new reason; otherwise the row is closed with the replay's ou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -17,6 +17,8 @@ from hub.dictionary.loader import load_dictionary
 from hub.ingest.outcome import Counts, Outcome
 from hub.ingest.pipeline import default_validator
 from hub.ingest.reconciler import Item, Reconciler
+from hub.mapping.compiled import Mapping
+from hub.mapping.records import ROW_FORMAT, replay_row
 from hub.store import audit
 from hub.store.engine import Store
 from hub.store.models import Quarantine, SyncRun, table
@@ -29,8 +31,12 @@ def replay(
     ids: Sequence[int] | None = None,
     settings: IngestSection | None = None,
     now: datetime | None = None,
+    mappings: Callable[[str], Mapping | None] | None = None,
 ) -> tuple[Counts, dict[int, str]]:
-    """Replay open quarantine rows (all, or ``ids``); return counts and id → outcome."""
+    """Replay open quarantine rows (all, or ``ids``); return counts and id → outcome.
+
+    A source row (quarantined by a mapping) is mapped again with ``mappings(source)``,
+    today's mapping of its source; without one it stays in quarantine."""
     settings = settings or IngestSection()
     clock = now or datetime.now(UTC)
     validator = default_validator(settings.max_input_mb)
@@ -56,11 +62,25 @@ def replay(
         for row in rows:
             data = row.raw_record.encode("utf-8")
             fmt = row.raw_format
-            if fmt == "xml":
-                data = b"<BATCH>" + data + b"</BATCH>"
-            results = [
-                r for r in validator.iter_bytes(data, f"quarantine/{row.id}", fmt) if r.raw.index
-            ]
+            if fmt == ROW_FORMAT:
+                mapping = mappings(row.source) if mappings else None
+                again = (
+                    replay_row(mapping, validator, row.raw_record, row.record_index, row.source)
+                    if mapping is not None
+                    else None
+                )
+                if again is None:
+                    outcomes[row.id] = Outcome.QUARANTINED.value
+                    continue  # no mapping for it today: it stays as it is
+                results = [again]
+            else:
+                if fmt == "xml":
+                    data = b"<BATCH>" + data + b"</BATCH>"
+                results = [
+                    r
+                    for r in validator.iter_bytes(data, f"quarantine/{row.id}", fmt)
+                    if r.raw.index
+                ]
             items = [
                 Item(row.record_index, r.raw, r.issues, fmt, row.source, row.raw_sha256)
                 for r in results[:1]

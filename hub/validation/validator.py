@@ -202,7 +202,7 @@ class Validator:
             yield from self.iter_bytes(data, source, fmt, on_record)
             return
         for raw in decode.jsonl_stream(stream, self.limits):
-            yield RecordResult(raw, self._check_json(raw, source))
+            yield RecordResult(raw, self.check_json(raw, source))
             if on_record:
                 on_record(1)
 
@@ -218,7 +218,7 @@ class Validator:
                 else decode.jsonl_records(data, self.limits)
             )
             for raw in records:
-                yield RecordResult(raw, self._check_json(raw, source))
+                yield RecordResult(raw, self.check_json(raw, source))
                 if on_record:
                     on_record(1)
         else:
@@ -238,7 +238,7 @@ class Validator:
                 if child.tag in rules.aliases:
                     child.tag = rules.aliases[child.tag]
 
-    def _check_json(self, raw: RawRecord, source: str) -> list[Issue]:
+    def check_json(self, raw: RawRecord, source: str) -> list[Issue]:
         if raw.problem or raw.dataset not in self._known:
             return self.check_record(raw, source, True)
         self._rename_aliases(raw)
