@@ -46,19 +46,36 @@ class IngestSection(_Frozen):
     parallel_from_mb: float = Field(default=4, ge=0)  # what "large" means
 
 
+def _short_name(v: str) -> str:
+    if not v.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"adapter must be a short name such as 'sftp', got {v!r}")
+    return v
+
+
 class SourceSection(_Frozen):
-    """A system below this node.  Adapter options arrive with the adapters issue."""
+    """A system below this node: how to reach it (adapter + options, checked against the
+    adapter's own Options when the configuration loads) and how to read it (mapping)."""
 
     adapter: str = "files"
-    mapping: str | None = None
+    mapping: str | None = None  # a TOML mapping (mappings/); none: the input is spec batches
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("adapter")
     @classmethod
     def _short_name(cls, v: str) -> str:
-        if not v.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"adapter must be a short name such as 'sftp', got {v!r}")
-        return v
+        return _short_name(v)
+
+
+class UpstreamSection(_Frozen):
+    """The platform above this node, where signed packages go (adapter + options)."""
+
+    adapter: str = "http"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("adapter")
+    @classmethod
+    def _short_name(cls, v: str) -> str:
+        return _short_name(v)
 
 
 class TrustSection(_Frozen):
@@ -95,6 +112,7 @@ class NodeConfig(_Frozen):
     signing: SigningSection = SigningSection()
     http: HttpSection = HttpSection()
     sources: dict[str, SourceSection] = Field(default_factory=dict)
+    upstream: UpstreamSection | None = None
     path: Path | None = None  # the file this came from (None: built-in defaults)
 
     @property
@@ -124,6 +142,9 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
             return [rel(x) for x in v]
         return v
 
+    for src in (raw.get("sources") or {}).values():
+        if isinstance(src, dict) and isinstance(src.get("mapping"), str):
+            src["mapping"] = rel(src["mapping"])
     for section, keys in (
         ("store", ("data_dir",)),
         ("trust", ("anchors", "crls")),
@@ -136,8 +157,11 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
                     sec[k] = rel(sec[k])
 
 
-def load_config(path: Path | None = None) -> NodeConfig:
-    """Load the node configuration from ``path``, ``$HUB_CONFIG`` or the built-in defaults."""
+def load_config(path: Path | None = None, *, check_plugins: bool = True) -> NodeConfig:
+    """Load the node configuration from ``path``, ``$HUB_CONFIG`` or the built-in defaults.
+
+    Sources and upstream are checked too: each adapter's options against its Options model
+    and each mapping against the dictionary (``check_plugins=False`` skips that)."""
     if path is None and os.environ.get(ENV_CONFIG):
         path = Path(os.environ[ENV_CONFIG])
     if path is None:
@@ -159,6 +183,12 @@ def load_config(path: Path | None = None) -> NodeConfig:
                 for e in exc.errors()
             ]
         ) from exc
+    if check_plugins:
+        from hub.sources import check_sources  # noqa: PLC0415  (imports the adapters used)
+
+        problems = check_sources(cfg)
+        if problems:
+            raise ConfigError(problems)
     return cfg
 
 

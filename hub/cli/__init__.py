@@ -29,6 +29,7 @@ def _register() -> None:
     from hub.cli.serve_cmd import serve  # noqa: PLC0415
     from hub.cli.show_cmd import lifecycle_cmd, show_cmd  # noqa: PLC0415
     from hub.cli.stats_cmd import stats_cmd  # noqa: PLC0415
+    from hub.cli.sync_cmd import sync_cmd  # noqa: PLC0415
     from hub.cli.validate_cmd import validate  # noqa: PLC0415
 
     cli.add_command(validate)
@@ -46,6 +47,7 @@ def _register() -> None:
     cli.add_command(package_group)
     cli.add_command(serve)
     cli.add_command(mapping_group)
+    cli.add_command(sync_cmd)
 
 
 _register()

@@ -11,9 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.cli.common import config_option, fail, format_option, print_json, progress, store_for
-from hub.errors import HubError, InputError
+from hub.errors import ConfigError, HubError, InputError
 from hub.ingest.outcome import Outcome, Verdict
 from hub.ingest.pipeline import RunResult, ingest_file
+from hub.mapping import load_mapping
+from hub.sources import mapping_of
 from hub.validation.validator import FORMATS
 
 SHOW_BAR_FROM = 1 << 20  # bytes
@@ -34,10 +36,23 @@ def _count_lines(path: Path) -> int | None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", required=True, help="The source system's name (e.g. county-minhou).")
 @click.option("--input-format", type=click.Choice(FORMATS), default=None, help="Default: sniffed.")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The file is a source system's own export: map it with this TOML mapping "
+    "(default: the source's mapping in the configuration, if it has one).",
+)
 @config_option
 @format_option
 def ingest(
-    path: Path, source: str, input_format: str | None, config_path: Path | None, out_format: str
+    path: Path,
+    source: str,
+    input_format: str | None,
+    mapping_path: Path | None,
+    config_path: Path | None,
+    out_format: str,
 ) -> None:
     """Store the raw file, validate every record and reconcile it into the store.
 
@@ -46,6 +61,10 @@ def ingest(
     2 the file cannot be read at all or a usage/configuration error.
     """
     cfg, store = store_for(config_path)
+    try:
+        mapping = load_mapping(mapping_path) if mapping_path else mapping_of(cfg, source)
+    except ConfigError as exc:
+        fail(exc)
     err = Console(stderr=True)
     rejected: Counter[str] = Counter()
 
@@ -65,10 +84,17 @@ def ingest(
                     settings=cfg.ingest,
                     on_progress=lambda n: prog.advance(task, n),
                     on_verdict=on_verdict,
+                    mapping=mapping,
                 )
         else:
             result = ingest_file(
-                store, path, source, fmt=input_format, settings=cfg.ingest, on_verdict=on_verdict
+                store,
+                path,
+                source,
+                fmt=input_format,
+                settings=cfg.ingest,
+                on_verdict=on_verdict,
+                mapping=mapping,
             )
     except InputError as exc:
         if out_format == "json":

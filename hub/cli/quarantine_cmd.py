@@ -12,6 +12,7 @@ from sqlalchemy import select
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
 from hub.errors import UsageError
 from hub.ingest.replay import replay
+from hub.sources import mapping_of
 from hub.store.models import Quarantine, table
 
 Q = table(Quarantine)
@@ -115,7 +116,9 @@ def replay_cmd(
         fail(UsageError("name quarantine ids to replay, or --all"))
     cfg, store = store_for(config_path)
     try:
-        counts, outcomes = replay(store, list(ids) or None, cfg.ingest)
+        counts, outcomes = replay(
+            store, list(ids) or None, cfg.ingest, mappings=lambda src: mapping_of(cfg, src)
+        )
     finally:
         store.dispose()
     if out_format == "json":

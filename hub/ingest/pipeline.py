@@ -129,13 +129,15 @@ def ingest_stream(
     on_verdict: Callable[[Verdict], None] | None = None,
     package: tuple[int, str] | None = None,
     mapping: Mapping | None = None,
+    input_name: str | None = None,
 ) -> RunResult:
     """Ingest one input; raise InputError (after recording a failed run) if it is unreadable.
 
     ``package``: (package row id, signer) when the input is a data file of a verified signed
     package; every version it creates records both.  ``mapping``: the input is a source
     system's own export (its format is the mapping's), mapped into data-set records before
-    validation; records it cannot map are quarantined with their source row."""
+    validation; records it cannot map are quarantined with their source row.
+    ``input_name``: the name the mapping's ``match`` patterns see (default: ``origin``)."""
     settings = settings or IngestSection()
     clock = now or _now()
     sha, size = store.raw.put_stream(stream)

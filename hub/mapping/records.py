@@ -23,10 +23,14 @@ ROW_FORMAT = "row"  # Quarantine.raw_format of a source row kept for replay
 
 
 def iter_mapped(
-    mapping: Mapping, validator: Validator, stream: BinaryIO, origin: str
+    mapping: Mapping,
+    validator: Validator,
+    stream: BinaryIO,
+    origin: str,
+    input_name: str | None = None,
 ) -> Iterator[RecordResult]:
     """Validated records for one input; InputError if the input or its shape is unusable."""
-    plans = plans_for(mapping, origin)
+    plans = plans_for(mapping, input_name or origin)
     rows = read_rows(stream, mapping.input, origin, validator.limits)
     if rows.columns is not None:
         have = set(rows.columns)

@@ -1,0 +1,128 @@
+"""files: a local inbox folder (pull) and outbox folder (push).
+
+Pull takes the files in ``inbox`` that match ``pattern``, oldest name first, but never one
+that may still be being written: with ``done_marker`` (e.g. ``.done``) a file is taken only
+once ``NAME.done`` exists; otherwise only once it has not changed for ``min_age_seconds``.
+After the hub has committed a file it moves to ``processed/``; a file refused as a whole
+moves to ``failed/`` with a ``NAME.error.txt`` beside it.  Push writes a package under a
+temporary name and renames it into ``outbox`` (a one-way gateway's drop folder, say), so a
+reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from hub.errors import ConfigError, FatalError
+from hub.interfaces import Adapter, AdapterOptions, Batch, PushResult
+
+
+class FilesOptions(AdapterOptions):
+    inbox: Path | None = None
+    outbox: Path | None = None
+    pattern: list[str] = Field(default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv"])
+    done_marker: str | None = None  # e.g. ".done": take X once X.done exists
+    min_age_seconds: float = Field(default=5.0, ge=0)  # without a marker: unchanged this long
+    processed_dir: str = "processed"
+    failed_dir: str = "failed"
+    format: Literal["xml", "json", "jsonl", "csv"] | None = None
+
+
+def unique_target(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/name.<UTC time>`` if a file of that name is there."""
+    target = folder / name
+    if target.exists():
+        target = folder / f"{name}.{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+    return target
+
+
+class FilesAdapter(Adapter):
+    name = "files"
+    Options = FilesOptions
+    options: FilesOptions
+
+    def _inbox(self) -> Path:
+        if self.options.inbox is None:
+            raise ConfigError(f"[sources.{self.context.source}] options.inbox is not set")
+        inbox = self.context.path(self.options.inbox)
+        if not inbox.is_dir():
+            raise FatalError(
+                f"inbox {str(inbox)!r} of source {self.context.source!r} is not a folder"
+            )
+        return inbox
+
+    def ready(self, inbox: Path, now: float | None = None) -> list[Path]:
+        """The files that may be taken now, in name order."""
+        now = time.time() if now is None else now
+        marker = self.options.done_marker
+        out = []
+        for p in sorted(inbox.iterdir()):
+            if not p.is_file() or p.name.startswith("."):
+                continue
+            if marker and p.name.endswith(marker):
+                continue
+            if not any(fnmatch.fnmatchcase(p.name, pat) for pat in self.options.pattern):
+                continue
+            if marker:
+                if not p.with_name(p.name + marker).exists():
+                    continue
+            elif now - p.stat().st_mtime < self.options.min_age_seconds:
+                continue  # may still be being written
+            out.append(p)
+        return out
+
+    def pull(self, cursor: str | None) -> Iterator[Batch]:
+        inbox = self._inbox()
+        for p in self.ready(inbox):
+            yield Batch(
+                name=p.name,
+                origin=str(p),
+                path=p,
+                fmt=self.options.format,
+                cursor=p.name,
+                size=p.stat().st_size,
+            )
+
+    def _move(self, batch: Batch, folder_name: str) -> Path:
+        assert batch.path is not None
+        folder = batch.path.parent / folder_name
+        folder.mkdir(exist_ok=True)
+        target = unique_target(folder, batch.path.name)
+        os.replace(batch.path, target)
+        if self.options.done_marker:
+            marker = batch.path.with_name(batch.path.name + self.options.done_marker)
+            if marker.exists():
+                marker.unlink()
+        return target
+
+    def ack(self, batch: Batch) -> None:
+        self._move(batch, self.options.processed_dir)
+
+    def reject(self, batch: Batch, reason: str) -> None:
+        target = self._move(batch, self.options.failed_dir)
+        target.with_name(target.name + ".error.txt").write_text(reason + "\n", "utf-8")
+
+    def push(self, name: str, data: bytes) -> PushResult:
+        if self.options.outbox is None:
+            raise ConfigError(f"[{self.context.source}] options.outbox is not set")
+        outbox = self.context.path(self.options.outbox)
+        outbox.mkdir(parents=True, exist_ok=True)
+        tmp = outbox / f".{name}.part"
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        target = outbox / name
+        if target.exists():
+            tmp.unlink()
+            return PushResult(True, "exists", detail=f"{target} is there already")
+        os.replace(tmp, target)
+        return PushResult(True, "renamed", detail=str(target))

@@ -1,0 +1,115 @@
+"""The adapter contract (design §2 step 1 and §7): how the hub talks to the systems around it.
+
+An adapter is found through the ``hub.adapters`` entry-point group by its short name and is
+built from its validated ``Options`` and an ``AdapterContext``.  It may *pull* (yield raw
+batches after a cursor), *push* (deliver a package upstream) or both.  The hub stores and
+commits each pulled batch, then calls ``ack`` (the remote file may now move to ``done/``) or
+``reject`` (the input was refused as a whole; the raw bytes are kept as evidence).  A batch
+is acknowledged only after its data and the cursor it carries are committed together.
+
+Errors: an adapter raises ``RetryableError`` for a transient fault (network, timeout, busy
+peer), ``FatalError`` for one that will not heal by itself (host key changed, login refused)
+and ``ConfigError`` for wrong options, each translated ``from`` the library's own error.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from hub.errors import UsageError
+
+
+class AdapterOptions(BaseModel):
+    """Base of every adapter's options: frozen, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    source: str  # the source's (or upstream's) name in the node configuration
+    base_dir: Path  # relative paths in the options are from here (the config file's folder)
+    work_dir: Path  # the adapter's own scratch folder (downloads in progress, spools)
+
+    def path(self, p: Path | str) -> Path:
+        p = Path(p)
+        return p if p.is_absolute() else self.base_dir / p
+
+
+@dataclass
+class Batch:
+    """One raw input an adapter pulled."""
+
+    name: str  # the input's own name: a file name, or a table for sql (mappings match on it)
+    origin: str  # where it came from, e.g. sftp://county@10.0.0.5:22/out/XM_20240301.csv
+    path: Path | None = None  # a local file with the bytes (downloaded, spooled) ...
+    data: bytes | None = None  # ... or the bytes themselves
+    fmt: str | None = None  # xml, json, jsonl, csv; None: from the name or the mapping
+    cursor: str | None = None  # the source's cursor once this batch is committed
+    size: int | None = None
+    handle: Any = field(default=None, repr=False)  # the adapter's own bookkeeping
+
+    def open(self) -> BinaryIO:
+        if self.path is not None:
+            return self.path.open("rb")
+        return io.BytesIO(self.data or b"")
+
+    def read(self) -> bytes:
+        with self.open() as fh:
+            return fh.read()
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What the peer said to a pushed package."""
+
+    delivered: bool  # the peer took it (a receipt may still reject records)
+    status: str  # e.g. "200", "422 refused", "renamed"
+    receipt: bytes | None = None  # the peer's signed receipt, kept by the caller
+    detail: str = ""
+    attempts: int = 1
+
+
+class Adapter:
+    """Base class of adapters.  Subclasses set ``name`` and ``Options`` and implement
+    ``pull`` and/or ``push``; ``ack``, ``reject`` and ``close`` default to doing nothing."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type[AdapterOptions]]
+
+    def __init__(self, options: AdapterOptions, context: AdapterContext) -> None:
+        self.options = options
+        self.context = context
+
+    def pull(self, cursor: str | None) -> Iterator[Batch]:
+        raise UsageError(f"the {self.name} adapter cannot pull; it only pushes")
+
+    def ack(self, batch: Batch) -> None:
+        """The batch and its cursor are committed: the source may forget it."""
+
+    def reject(self, batch: Batch, reason: str) -> None:
+        """The batch was refused as a whole (unreadable, wrong shape); its raw bytes are kept."""
+
+    def push(self, name: str, data: bytes) -> PushResult:
+        raise UsageError(f"the {self.name} adapter cannot push; it only pulls")
+
+    def close(self) -> None:
+        """Release connections and scratch files."""
+
+    def __enter__(self) -> Adapter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
