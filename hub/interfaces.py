@@ -83,6 +83,9 @@ class Adapter:
 
     name: ClassVar[str]
     Options: ClassVar[type[AdapterOptions]]
+    # True when the batches form one ordered stream behind a cursor (sql, http pull): a
+    # batch refused as a whole then stops the run, so the cursor never passes over it
+    ordered: ClassVar[bool] = False
 
     def __init__(self, options: AdapterOptions, context: AdapterContext) -> None:
         self.options = options

@@ -103,6 +103,8 @@ def sync_source(
                     adapter.ack(batch)
                 else:
                     adapter.reject(batch, outcome.error or "refused")
+                    if adapter.ordered:
+                        break  # the cursor must not pass a refused batch: fix, then rerun
                 if limit is not None and len(report.batches) >= limit:
                     break
         except RetryableError as exc:

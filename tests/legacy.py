@@ -141,6 +141,180 @@ def qingshan_rows(recs: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[
     return files
 
 
+# -- 西山县: a MariaDB schema -------------------------------------------------------------
+XISHAN_DDL = [
+    """CREATE TABLE t_xiangmu (
+        id INT AUTO_INCREMENT PRIMARY KEY,
+        xmbh VARCHAR(17) NOT NULL, xmmc VARCHAR(600), qhdm CHAR(6), xmlb CHAR(1),
+        tzdm VARCHAR(24) NULL, xmdz VARCHAR(200), xmfr VARCHAR(200), hydm CHAR(3),
+        zjly TEXT, xmgm TEXT, lxr VARCHAR(100), lxfs VARCHAR(100), spwj VARCHAR(500),
+        spwh VARCHAR(100) NULL, cjsj VARCHAR(20), gxsj DATETIME NOT NULL,
+        scbz TINYINT NOT NULL DEFAULT 0,
+        KEY ix_gxsj (gxsj, id)
+    ) DEFAULT CHARSET=gbk""",
+    """CREATE TABLE t_zbxm (
+        id INT AUTO_INCREMENT PRIMARY KEY,
+        xmbh VARCHAR(17), zbxmbh VARCHAR(20) NOT NULL, zbh VARCHAR(200), jydm VARCHAR(40),
+        yfbx CHAR(1), zbxmmc VARCHAR(600), zbxmlx CHAR(3), qhdm CHAR(6), zbnr TEXT,
+        zbrmc VARCHAR(2000), zbrdm VARCHAR(2000), lhzb CHAR(1), dljgmc VARCHAR(200),
+        dljgdm VARCHAR(18), zbfs VARCHAR(2), zzxs VARCHAR(2), cjsj VARCHAR(20),
+        jdbm VARCHAR(200), jdbmdm VARCHAR(18), shbm VARCHAR(200), shbmdm VARCHAR(18),
+        sbzrr VARCHAR(100), gxsj DATETIME NOT NULL, scbz TINYINT NOT NULL DEFAULT 0,
+        KEY ix_gxsj (gxsj, id)
+    ) DEFAULT CHARSET=gbk""",
+    """CREATE TABLE t_biaoduan (
+        id INT AUTO_INCREMENT PRIMARY KEY,
+        zbxmbh VARCHAR(20), bdbh VARCHAR(23) NOT NULL, bdmc VARCHAR(500), bdxh INT,
+        jydm VARCHAR(40), zbfs VARCHAR(2), qhdm CHAR(6), jydd CHAR(6), bdnr TEXT,
+        bdfl VARCHAR(60), gsj DECIMAL(20,6), zgtj TEXT, kgrq VARCHAR(10) NULL, gq INT NULL,
+        cjsj VARCHAR(20), gxsj DATETIME NOT NULL, scbz TINYINT NOT NULL DEFAULT 0,
+        KEY ix_gxsj (gxsj, id)
+    ) DEFAULT CHARSET=gbk""",
+]
+_XMLB = {"1": "G", "0": "F"}
+_YN_LETTER = {"1": "Y", "0": "N"}
+_MODE_LETTER = {"1": "GK", "2": "YQ", "9": "QT"}
+_FORM_LETTER = {"1": "ZX", "2": "WT", "3": "JZ", "9": "QT"}
+
+
+def _legacy_time(value: str, i: int) -> str:
+    t = datetime.strptime(value, "%Y%m%d%H%M%S")
+    # three generations of the system wrote three formats
+    return [
+        t.strftime("%Y-%m-%d %H:%M:%S"),
+        f"{t.year}/{t.month}/{t.day} {t:%H:%M}",
+        t.strftime("%Y%m%d%H%M%S"),
+    ][i % 3]
+
+
+def _legacy_date(value: str, i: int) -> str:
+    t = datetime.strptime(value, "%Y%m%d")
+    return [t.strftime("%Y-%m-%d"), f"{t.year}/{t.month}/{t.day}", value][i % 3]
+
+
+def _gxsj(value: str) -> datetime:
+    return datetime.strptime(value, "%Y%m%d%H%M%S")
+
+
+def xishan_rows(recs: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows for the three tables; their gxsj (update time) is the record's DATA_TIMESTAMP,
+    except that every row of a table shares one time with its neighbour, as batch jobs do."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    rows = []
+    for i, env in enumerate(recs["PROJECT"]):
+        r = env["record"]
+        rows.append(
+            {
+                "xmbh": r["PROJECT_CODE"],
+                "xmmc": r["PROJECT_NAME"],
+                "qhdm": r["REGION_CODE"],
+                "xmlb": _XMLB[r["RELATE_CODE"]],
+                "tzdm": r.get("INVEST_PROJECT_CODE"),
+                "xmdz": r["ADDRESS"],
+                "xmfr": r["LEGAL_PERSON"],
+                "hydm": r["INDUSTRIES_TYPE"],
+                "zjly": r["FUND_SOURCE"],
+                "xmgm": r["PROJECT_SCALE"],
+                "lxr": r["CONTACTOR"],
+                "lxfs": r["CONTACT_INFORMATION"],
+                "spwj": r["APPROVAL_NAME"],
+                "spwh": r.get("APPROVAL_NUMBER"),
+                "cjsj": _legacy_time(r["CREATE_TIME"], i),
+                "gxsj": _gxsj(r["DATA_TIMESTAMP"]),
+                "scbz": 0,
+            }
+        )
+    out["t_xiangmu"] = rows
+    rows = []
+    for i, env in enumerate(recs["TENDER_PROJECT"]):
+        r = env["record"]
+        rows.append(
+            {
+                "xmbh": r["PROJECT_CODE"],
+                "zbxmbh": r["TENDER_PROJECT_CODE"],
+                "zbh": r.get("TENDER_SELF_CODE"),
+                "jydm": r.get("UNIFIED_DEAL_CODE"),
+                "yfbx": _YN_LETTER[r["IS_TO_LAW"]],
+                "zbxmmc": r["TENDER_PROJECT_NAME"],
+                "zbxmlx": r["TENDER_PROJECT_TYPE"],
+                "qhdm": r["REGION_CODE"],
+                "zbnr": r["TENDER_CONTENT"],
+                "zbrmc": r["TENDERER_NAME"],
+                "zbrdm": r["TENDERER_CODE"],
+                "lhzb": _YN_LETTER[r["ISUNION"]],
+                "dljgmc": r.get("TENDER_AGENCY_NAME"),
+                "dljgdm": r["TENDER_AGENCY_CODE"],
+                "zbfs": _MODE_LETTER[r["TENDER_MODE"]],
+                "zzxs": _FORM_LETTER[r["TENDER_ORGANIZE_FORM"]],
+                "cjsj": _legacy_time(r["CREATE_TIME"], i),
+                "jdbm": r["SUPERVISE_DEPT_NAME"],
+                "jdbmdm": r.get("SUPERVISE_DEPT_CODE"),
+                "shbm": r["APPROVE_DEPT_NAME"],
+                "shbmdm": r.get("APPROVE_DEPT_CODE"),
+                "sbzrr": r["REPORT_DUTY"],
+                "gxsj": _gxsj(r["DATA_TIMESTAMP"]),
+                "scbz": 0,
+            }
+        )
+    out["t_zbxm"] = rows
+    rows = []
+    for i, env in enumerate(recs["SECTION"]):
+        r = env["record"]
+        rows.append(
+            {
+                "zbxmbh": r["TENDER_PROJECT_CODE"],
+                "bdbh": r["BID_SECTION_CODE"],
+                "bdmc": r["BID_SECTION_NAME"],
+                "bdxh": int(r["BID_ECTION_NUM"]),
+                "jydm": r["UNIFIED_DEAL_CODE"],
+                "zbfs": _MODE_LETTER[r["BID_TENDER_MODE"]],
+                "qhdm": r["REGION_CODE"],
+                "jydd": r["TRA_PLACE_CODE"],
+                "bdnr": r["BID_SECTION_CONTENT"],
+                "bdfl": "、".join(r["TENDER_PROJECT_CLASSIFY_CODE"].split(";")),
+                "gsj": (Decimal(r["CONTRACT_RECKON_PRICE"]) / 10000).quantize(Decimal("1e-6")),
+                "zgtj": r["BID_QUALIFICATION"],
+                "kgrq": _legacy_date(r["BEGIN_DATE"], i) if r.get("BEGIN_DATE") else None,
+                "gq": int(r["LIMITE_TIME"]) if r.get("LIMITE_TIME") else None,
+                "cjsj": _legacy_time(r["CREATE_TIME"], i),
+                "gxsj": _gxsj(r["DATA_TIMESTAMP"]),
+                "scbz": 0,
+            }
+        )
+    out["t_biaoduan"] = rows
+    for table_rows in out.values():  # neighbours share an update time (the tie-break case)
+        for a, b in zip(table_rows[::2], table_rows[1::2], strict=False):
+            b["gxsj"] = a["gxsj"]
+    return out
+
+
+def xishan_jsonl(rows: list[dict[str, Any]]) -> bytes:
+    """Rows the way the sql adapter stores a pull (what the mapping reads)."""
+    import orjson
+
+    from adapters.sql import _json_value
+
+    return b"".join(
+        orjson.dumps({"id": i, **{k: _json_value(v, "gbk") for k, v in r.items()}}) + b"\n"
+        for i, r in enumerate(rows, start=1)
+    )
+
+
+def golden_check(path: Path, actual: str) -> None:
+    """Compare with a committed golden file; HUB_UPDATE_GOLDEN=1 rewrites it (then review
+    the diff).  A missing golden file is written and the test fails, so it gets committed."""
+    import os
+
+    import pytest
+
+    if os.environ.get("HUB_UPDATE_GOLDEN") == "1" or not path.exists():
+        existed = path.exists()
+        path.write_text(actual, "utf-8")
+        if not existed:
+            pytest.fail(f"{path} did not exist; written now: review and commit it")
+    assert actual == path.read_text("utf-8"), f"differs from the golden file {path}"
+
+
 def csv_bytes(rows: list[dict[str, str]], encoding: str = "gbk") -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n")
@@ -155,7 +329,11 @@ def write_goldens() -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in qingshan_rows(recs).items():
         (out / name).write_bytes(csv_bytes(rows))
-    print(f"wrote {out}", file=sys.stderr)
+    out = GOLDEN / "xishan"
+    out.mkdir(parents=True, exist_ok=True)
+    for table, rows in xishan_rows(recs).items():
+        (out / f"{table}.jsonl").write_bytes(xishan_jsonl(rows))
+    print(f"wrote {GOLDEN}", file=sys.stderr)
 
 
 if __name__ == "__main__":

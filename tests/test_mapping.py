@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,19 +22,10 @@ from hub.mapping.transforms import BUILTIN, Context, TransformError
 from hub.store.engine import Store
 from hub.store.models import Quarantine
 from hub.validation.validator import Validator
-from tests.legacy import GOLDEN, csv_bytes
+from tests.legacy import GOLDEN, csv_bytes, golden_check
 
 ROOT = Path(__file__).resolve().parent.parent
 QINGSHAN = ROOT / "mappings" / "qingshan-csv.toml"
-UPDATE = os.environ.get("HUB_UPDATE_GOLDEN") == "1"  # rewrite goldens after a reviewed change
-
-
-def _golden(path: Path, actual: str) -> None:
-    if UPDATE or not path.exists():
-        path.write_text(actual, "utf-8")
-        if not UPDATE:
-            pytest.fail(f"{path} did not exist; written now: review and commit it")
-    assert actual == path.read_text("utf-8"), f"differs from the golden file {path}"
 
 
 def _t(name: str, args: Any = None, tables: dict[str, dict[str, str]] | None = None) -> Any:
@@ -149,7 +139,7 @@ def _mapped_jsonl(mapping_path: Path, inputs: list[Path]) -> str:
 def test_golden_qingshan_csv_maps_to_the_expected_records_with_no_issues() -> None:
     inputs = sorted((GOLDEN / "qingshan").glob("*.csv"))
     assert [p.name for p in inputs] == ["BD_20240301.csv", "XM_20240301.csv", "ZBXM_20240301.csv"]
-    _golden(GOLDEN / "qingshan" / "expected.jsonl", _mapped_jsonl(QINGSHAN, inputs))
+    golden_check(GOLDEN / "qingshan" / "expected.jsonl", _mapped_jsonl(QINGSHAN, inputs))
 
 
 def test_golden_qingshan_preview_output() -> None:
@@ -170,12 +160,12 @@ def test_golden_qingshan_preview_output() -> None:
         ],
     )
     assert r.exit_code == 0, r.output
-    _golden(GOLDEN / "qingshan" / "preview-BD.json", r.stdout)
+    golden_check(GOLDEN / "qingshan" / "preview-BD.json", r.stdout)
     r = runner.invoke(
         cli, ["mapping", "preview", str(QINGSHAN), "--sample", str(sample), "--limit", "1"]
     )
     assert r.exit_code == 0, r.output
-    _golden(GOLDEN / "qingshan" / "preview-BD.txt", r.stdout)
+    golden_check(GOLDEN / "qingshan" / "preview-BD.txt", r.stdout)
 
 
 def test_preview_shows_a_bad_value_and_exits_1(tmp_path: Path) -> None:
@@ -276,3 +266,20 @@ def test_mapped_ingest_quarantines_the_source_row_and_replays_it_after_a_fix(
 
 def test_mappings_folder_is_data_only() -> None:
     assert {p.suffix for p in (ROOT / "mappings").iterdir()} <= {".toml", ".md"}
+
+
+def test_golden_xishan_preview_output() -> None:
+    """The sql county: a pulled page of t_biaoduan (JSONL rows) through its mapping."""
+    mapping = ROOT / "mappings" / "xishan-mariadb.toml"
+    sample = GOLDEN / "xishan" / "t_biaoduan.jsonl"
+    runner = CliRunner(env={"COLUMNS": "150"})
+    r = runner.invoke(
+        cli, ["mapping", "preview", str(mapping), "--sample", str(sample), "--format", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    golden_check(GOLDEN / "xishan" / "preview-t_biaoduan.json", r.stdout)
+    r = runner.invoke(
+        cli, ["mapping", "preview", str(mapping), "--sample", str(sample), "--limit", "1"]
+    )
+    assert r.exit_code == 0, r.output
+    golden_check(GOLDEN / "xishan" / "preview-t_biaoduan.txt", r.stdout)

@@ -10,6 +10,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hub.config import ENV_CONFIG, NodeConfig, load_config
@@ -61,7 +62,7 @@ def fail(exc: Exception, code: int = 2) -> NoReturn:
     err = Console(stderr=True)
     problems = getattr(exc, "problems", None) or [str(exc)]
     for p in problems:
-        err.print(f"[red]error[/red] {p}", highlight=False)
+        err.print(f"[red]error[/red] {escape(p)}", highlight=False)
     sys.exit(code)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hub.cli.common import fail, format_option, print_json
@@ -51,9 +52,9 @@ def check_cmd(files: tuple[Path, ...], out_format: str) -> None:
         out = Console()
         for c in results:
             for e in c.errors:
-                out.print(f"[red]error[/red]   {e}", highlight=False)
+                out.print(f"[red]error[/red]   {escape(e)}", highlight=False)
             for w in c.warnings:
-                out.print(f"[yellow]warning[/yellow] {w}", highlight=False)
+                out.print(f"[yellow]warning[/yellow] {escape(w)}", highlight=False)
             if c.mapping is not None:
                 t = Table(title=f"{c.path}: mapping {c.mapping.name!r} loads", title_justify="left")
                 t.add_column("data set")
@@ -96,7 +97,7 @@ def preview_cmd(file: Path, sample: Path, limit: int, out_format: str) -> None:
         for r in records:
             out.print(_record_table(r))
             for i in r.issues:
-                out.print(f"  [red]{i.rule}[/red] {i.message}", highlight=False)
+                out.print(f"  [red]{i.rule}[/red] {escape(i.message)}", highlight=False)
         bad = sum(1 for r in records if r.issues)
         out.print(f"{len(records)} records from {sample.name}; {bad} with issues", highlight=False)
     sys.exit(1 if any(r.issues for r in records) else 0)

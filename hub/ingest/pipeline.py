@@ -191,7 +191,7 @@ def ingest_stream(
             if mapping is not None:
                 fh = stack.enter_context(store.raw.open(sha))
                 chunks = _chunks(
-                    iter_mapped(mapping, validator, fh, origin), settings.chunk_records
+                    iter_mapped(mapping, validator, fh, origin, input_name), settings.chunk_records
                 )
             elif settings.parallel_validation and large and available():
                 chunks = validated_chunks(

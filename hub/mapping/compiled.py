@@ -33,8 +33,11 @@ class DatasetPlan:
     fields: tuple[FieldPlan, ...]
 
     def matches(self, input_name: str) -> bool:
+        """On the name, its last path part, or that without its extension (a sample of a
+        table ``t_xm`` may be saved as ``t_xm.jsonl``)."""
         base = input_name.rsplit("/", 1)[-1]
-        return fnmatch.fnmatchcase(base, self.match) or fnmatch.fnmatchcase(input_name, self.match)
+        names = (input_name, base, base.rsplit(".", 1)[0])
+        return any(fnmatch.fnmatchcase(n, self.match) for n in names)
 
     def columns(self) -> set[str]:
         cols = {s for f in self.fields for s in f.sources} | set(self.key)
