@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.errors import UsageError
+from hub.errors import InputError, UsageError
 
 
 class AdapterOptions(BaseModel):
@@ -55,6 +55,9 @@ class Batch:
     cursor: str | None = None  # the source's cursor once this batch is committed
     size: int | None = None
     handle: Any = field(default=None, repr=False)  # the adapter's own bookkeeping
+    # set when the adapter already knows the input must be refused whole (a download whose
+    # digest never matched): the hub rejects it without ingesting; it stays at the source
+    refused: InputError | None = None
 
     def open(self) -> BinaryIO:
         if self.path is not None:

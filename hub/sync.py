@@ -95,7 +95,18 @@ def sync_source(
             for batch in adapter.pull(report.cursor_before):
                 if on_batch:
                     on_batch(batch)
-                outcome = _ingest_one(cfg, store, source, batch, mapping, now, on_progress)
+                if batch.refused is not None:
+                    outcome = BatchOutcome(
+                        batch.name,
+                        batch.origin,
+                        "failed",
+                        error=batch.refused.reason,
+                        code=batch.refused.code,
+                    )
+                    with store.write() as conn:
+                        audit.append(conn, source, "batch.refused", batch.origin, outcome.as_dict())
+                else:
+                    outcome = _ingest_one(cfg, store, source, batch, mapping, now, on_progress)
                 report.batches.append(outcome)
                 if outcome.run is not None:
                     report.counts.merge(outcome.run.counts)
