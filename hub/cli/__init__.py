@@ -20,6 +20,11 @@ cli.add_command(schemas_group)
 
 def _register() -> None:
     from hub.cli.db_cmd import audit_group, db_group  # noqa: PLC0415
+    from hub.cli.forward_cmd import (  # noqa: PLC0415
+        package_deliveries,
+        package_push,
+        package_redrive,
+    )
     from hub.cli.generate_cmd import generate  # noqa: PLC0415
     from hub.cli.ingest_cmd import ingest  # noqa: PLC0415
     from hub.cli.mapping_cmd import mapping_group  # noqa: PLC0415
@@ -44,6 +49,9 @@ def _register() -> None:
     cli.add_command(keys_group)
     package_group.add_command(package_receive)
     package_group.add_command(package_receipt)
+    package_group.add_command(package_push)
+    package_group.add_command(package_deliveries)
+    package_group.add_command(package_redrive)
     cli.add_command(package_group)
     cli.add_command(serve)
     cli.add_command(mapping_group)

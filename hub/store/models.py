@@ -67,6 +67,23 @@ class Package(Base):
     receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class Delivery(Base):
+    """A package pushed upstream: delivered (receipt kept), refused, or dead (the retries ran
+    out: a dead-letter entry an administrator sees and can re-drive)."""
+
+    __tablename__ = "delivery"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    package_id: Mapped[str] = mapped_column(String(100), index=True)
+    peer: Mapped[str] = mapped_column(String(500))
+    raw_sha256: Mapped[str] = mapped_column(String(64))  # the package bytes, in the raw store
+    status: Mapped[str] = mapped_column(String(16))  # delivered, refused, dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SyncRun(Base):
     __tablename__ = "sync_run"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

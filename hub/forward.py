@@ -1,0 +1,127 @@
+"""Deliver signed packages upstream (design §2 step 8) and keep what came back.
+
+The package bytes go into the raw store first.  The upstream adapter pushes them with its own
+bounded retries; the outcome is one ``delivery`` row: ``delivered`` with the peer's receipt,
+``refused`` with the peer's signed refusal, or ``dead`` when the retries ran out: a
+dead-letter entry that ``hub package deliveries --dead`` lists and ``hub package redrive``
+sends again.  A package already delivered is not sent twice.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+
+from hub.config import NodeConfig
+from hub.errors import HubError, InputError, RetryableError, UsageError
+from hub.package import archive, manifest
+from hub.sources import open_upstream
+from hub.store import audit
+from hub.store.engine import Store
+from hub.store.models import Delivery, table
+
+D = table(Delivery)
+
+
+@dataclass
+class DeliveryResult:
+    id: int
+    package_id: str
+    status: str  # delivered, refused, dead, already
+    attempts: int
+    receipt: bytes | None
+    error: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "delivery": self.id,
+            "package_id": self.package_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "error": self.error,
+            "receipt_bytes": len(self.receipt or b""),
+        }
+
+
+def package_id_of(data: bytes, origin: str = "package") -> str:
+    """The package id from the manifest (InputError if it is not a package archive)."""
+    files = dict(archive.read(data, origin))
+    if "manifest.json" not in files:
+        raise InputError(
+            origin, "has no manifest.json; expected a signed package", code="archive.manifest"
+        )
+    return manifest.parse(files["manifest.json"], origin).package_id
+
+
+def push_package(cfg: NodeConfig, store: Store, data: bytes, name: str) -> DeliveryResult:
+    pid = package_id_of(data)
+    with store.read() as conn:
+        done = conn.execute(
+            select(D).where(D.c.package_id == pid, D.c.status == "delivered")
+        ).first()
+    if done is not None:
+        return DeliveryResult(done.id, pid, "already", done.attempts, done.receipt, None)
+    sha, _size = store.raw.put_stream(io.BytesIO(data))
+    return _deliver(cfg, store, pid, sha, data, name, None)
+
+
+def redrive(cfg: NodeConfig, store: Store, delivery_id: int) -> DeliveryResult:
+    with store.read() as conn:
+        row = conn.execute(select(D).where(D.c.id == delivery_id)).first()
+    if row is None or row.status != "dead":
+        raise UsageError(f"delivery {delivery_id} is not a dead-letter entry")
+    with store.raw.open(row.raw_sha256) as fh:
+        data = fh.read()
+    return _deliver(cfg, store, row.package_id, row.raw_sha256, data, f"{row.package_id}.zip", row)
+
+
+def _deliver(
+    cfg: NodeConfig,
+    store: Store,
+    pid: str,
+    sha: str,
+    data: bytes,
+    name: str,
+    previous: Row[Any] | None,
+) -> DeliveryResult:
+    now = datetime.now(UTC)
+    error: str | None = None
+    receipt: bytes | None = None
+    attempts = 0
+    with open_upstream(cfg) as adapter:
+        peer = str(getattr(adapter.options, "url", "") or adapter.name)
+        try:
+            r = adapter.push(name, data)
+            status = "delivered" if r.delivered else "refused"
+            receipt, attempts = r.receipt, r.attempts
+            error = None if r.delivered else r.detail
+        except RetryableError as exc:
+            status, error = "dead", str(exc)
+            attempts = getattr(adapter.options, "max_attempts", 1)
+        except HubError as exc:
+            status, error = "dead", str(exc)
+            attempts = 1
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": attempts,
+        "last_error": error,
+        "receipt": receipt,
+        "updated_at": datetime.now(UTC),
+    }
+    with store.write() as conn:
+        if previous is not None:
+            did = int(previous.id)
+            values["attempts"] = D.c.attempts + attempts
+            conn.execute(update(D).where(D.c.id == did).values(values))
+        else:
+            did = conn.execute(
+                D.insert().returning(D.c.id),
+                {"package_id": pid, "peer": peer[:500], "raw_sha256": sha, "created_at": now}
+                | values,
+            ).scalar_one()
+        audit.append(conn, "hub", f"delivery.{status}", pid, {"delivery": did, "error": error})
+    return DeliveryResult(did, pid, status, attempts, receipt, error)
