@@ -2,8 +2,9 @@
 # The demo, on SQLite: a city node receives two counties' nightly batches.  It generates
 # realistic batches for every data set (one county's with defects), ingests them into the
 # store, shows what came in, what was rejected and why, a whole transaction's lifecycle,
-# a record's history, that sending the same batch again changes nothing, and a county
-# sending a signed package that the city answers with a signed per-record receipt.
+# a record's history, that sending the same batch again changes nothing, a county
+# sending a signed package that the city answers with a signed per-record receipt, and a
+# county system's own GBK CSV export pulled from an inbox through a declarative mapping.
 # Everything is written under demo-out/ (the store is demo-out/hub-data/hub.db).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +85,17 @@ $HUB package receive "$OUT/altered.zip"
 status=$?
 set -e
 [ "$status" = 1 ] || { echo "demo: expected exit 1 (package refused), got $status" >&2; exit 1; }
+
+echo "== county 青山 drops its own system's GBK CSV export in an inbox; a mapping reads it"
+mkdir -p "$OUT/inbox-qingshan"
+cp tests/golden/qingshan/*.csv "$OUT/inbox-qingshan/"
+$HUB mapping check mappings/qingshan-csv.toml
+$HUB mapping preview mappings/qingshan-csv.toml --sample "$OUT/inbox-qingshan/BD_20240301.csv" \
+  --limit 1
+$HUB sync county-qingshan
+ls "$OUT/inbox-qingshan/processed"
+echo "== a second sync finds nothing new"
+$HUB sync county-qingshan
 
 echo "== what the store holds"
 $HUB stats

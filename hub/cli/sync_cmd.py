@@ -111,5 +111,9 @@ def _print(reports: list[SyncReport]) -> None:
                 out.print(f"  [red]{b.code}[/red] {b.name}: {b.error}", highlight=False)
         if not r.batches:
             out.print("  nothing new")
+        if r.counts.released:
+            out.print(
+                f"  {r.counts.released} held record(s) were released when their parents arrived"
+            )
         if r.error:
             out.print(f"  [red]stopped[/red] {r.error}; the next run resumes from the cursor")
