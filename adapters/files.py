@@ -11,7 +11,6 @@ reader never sees half a file.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from adapters.drops import takeable
 from hub.errors import ConfigError, FatalError
 from hub.interfaces import Adapter, AdapterOptions, Batch, PushResult
 
@@ -61,23 +61,11 @@ class FilesAdapter(Adapter):
 
     def ready(self, inbox: Path, now: float | None = None) -> list[Path]:
         """The files that may be taken now, in name order."""
+        o = self.options
+        files = [(p.name, p.stat().st_mtime) for p in inbox.iterdir() if p.is_file()]
         now = time.time() if now is None else now
-        marker = self.options.done_marker
-        out = []
-        for p in sorted(inbox.iterdir()):
-            if not p.is_file() or p.name.startswith("."):
-                continue
-            if marker and p.name.endswith(marker):
-                continue
-            if not any(fnmatch.fnmatchcase(p.name, pat) for pat in self.options.pattern):
-                continue
-            if marker:
-                if not p.with_name(p.name + marker).exists():
-                    continue
-            elif now - p.stat().st_mtime < self.options.min_age_seconds:
-                continue  # may still be being written
-            out.append(p)
-        return out
+        names = takeable(files, o.pattern, o.done_marker, o.min_age_seconds, now)
+        return [inbox / n for n in names]
 
     def pull(self, cursor: str | None) -> Iterator[Batch]:
         inbox = self._inbox()

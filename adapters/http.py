@@ -107,7 +107,8 @@ class HttpAdapter(Adapter):
         if b.open_until > time.monotonic():
             raise RetryableError(
                 f"{o.url}: circuit open after {b.failures} failed pushes in a row; "
-                f"next try in {b.open_until - time.monotonic():.0f} s"
+                f"next try in {b.open_until - time.monotonic():.0f} s",
+                attempts=0,
             )
         last = ""
         with self._client() as client:
@@ -141,7 +142,8 @@ class HttpAdapter(Adapter):
         self._record(False)
         raise RetryableError(
             f"{o.url}{o.push_path}: {name!r} not delivered after "
-            f"{o.max_attempts} attempts; last: {last}"
+            f"{o.max_attempts} attempts; last: {last}",
+            attempts=o.max_attempts,
         )
 
     # -- pull --------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fnmatch
 import hashlib
 import os
 import posixpath
@@ -31,6 +30,7 @@ from typing import Literal
 import paramiko
 from pydantic import Field
 
+from adapters.drops import takeable
 from hub.config import resolve_secret
 from hub.errors import ConfigError, FatalError, InputError, RetryableError
 from hub.interfaces import Adapter, AdapterContext, AdapterOptions, Batch, PushResult
@@ -183,26 +183,16 @@ class SftpAdapter(Adapter):
             entries = self.sftp().listdir_attr(o.remote_dir)
         except (TimeoutError, OSError, EOFError, paramiko.SSHException) as exc:
             raise self._fault(f"listing {o.remote_dir!r}", exc) from exc
-        names = {e.filename for e in entries}
-        now = time.time() if now is None else now
-        out = []
-        for e in sorted(entries, key=lambda e: e.filename):
-            n = e.filename
-            if e.st_mode is None or not stat.S_ISREG(e.st_mode) or n.startswith("."):
-                continue
-            if o.done_marker and n.endswith(o.done_marker):
-                continue
-            if o.checksum_suffix and n.endswith(o.checksum_suffix):
-                continue
-            if not any(fnmatch.fnmatchcase(n, p) for p in o.pattern):
-                continue
-            if o.done_marker:
-                if n + o.done_marker not in names:
-                    continue
-            elif now - (e.st_mtime or 0) < o.min_age_seconds:
-                continue
-            out.append(e)
-        return out
+        by_name = {e.filename: e for e in entries if e.st_mode and stat.S_ISREG(e.st_mode)}
+        names = takeable(
+            [(n, float(e.st_mtime or 0)) for n, e in by_name.items()],
+            o.pattern,
+            o.done_marker,
+            o.min_age_seconds,
+            time.time() if now is None else now,
+            sidecars=[o.checksum_suffix] if o.checksum_suffix else [],
+        )
+        return [by_name[n] for n in names]
 
     def pull(self, cursor: str | None) -> Iterator[Batch]:
         for entry in self.ready():

@@ -65,7 +65,7 @@ class SqlOptions(AdapterOptions):
         return v
 
 
-def _json_value(v: Any, enc: str) -> Any:
+def json_value(v: Any, enc: str) -> Any:
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, date):
@@ -78,7 +78,7 @@ def _json_value(v: Any, enc: str) -> Any:
 
 
 def _position(v: Any) -> Any:
-    return v.isoformat(sep=" ") if isinstance(v, datetime) else _json_value(v, "utf-8")
+    return v.isoformat(sep=" ") if isinstance(v, datetime) else json_value(v, "utf-8")
 
 
 class SqlAdapter(Adapter):
@@ -151,7 +151,7 @@ class SqlAdapter(Adapter):
                     ]
                     enc = self.options.bytes_encoding
                     data = b"".join(
-                        orjson.dumps({k: _json_value(v, enc) for k, v in r.items()}) + b"\n"
+                        orjson.dumps({k: json_value(v, enc) for k, v in r.items()}) + b"\n"
                         for r in rows
                     )
                     first_key = _position(rows[0][spec.key])
@@ -194,7 +194,7 @@ class SqlAdapter(Adapter):
                 rows = [{str(k): v for k, v in r._asdict().items()} for r in conn.execute(q)]
                 conn.rollback()  # end the read transaction: the next page sees new commits
                 return rows, conn
-            except (OperationalError, DBAPIError) as exc:
+            except DBAPIError as exc:
                 if conn is not None:
                     conn.invalidate()
                     conn.close()

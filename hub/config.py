@@ -46,36 +46,30 @@ class IngestSection(_Frozen):
     parallel_from_mb: float = Field(default=4, ge=0)  # what "large" means
 
 
-def _short_name(v: str) -> str:
-    if not v.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"adapter must be a short name such as 'sftp', got {v!r}")
-    return v
+class _AdapterSection(_Frozen):
+    adapter: str
+    options: dict[str, Any] = Field(default_factory=dict)  # checked by the adapter's Options
+
+    @field_validator("adapter")
+    @classmethod
+    def _short_name(cls, v: str) -> str:
+        if not v.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"adapter must be a short name such as 'sftp', got {v!r}")
+        return v
 
 
-class SourceSection(_Frozen):
+class SourceSection(_AdapterSection):
     """A system below this node: how to reach it (adapter + options, checked against the
     adapter's own Options when the configuration loads) and how to read it (mapping)."""
 
     adapter: str = "files"
     mapping: str | None = None  # a TOML mapping (mappings/); none: the input is spec batches
-    options: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("adapter")
-    @classmethod
-    def _short_name(cls, v: str) -> str:
-        return _short_name(v)
 
 
-class UpstreamSection(_Frozen):
+class UpstreamSection(_AdapterSection):
     """The platform above this node, where signed packages go (adapter + options)."""
 
     adapter: str = "http"
-    options: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("adapter")
-    @classmethod
-    def _short_name(cls, v: str) -> str:
-        return _short_name(v)
 
 
 class TrustSection(_Frozen):

@@ -27,7 +27,14 @@ class FatalError(HubError):
 
 
 class RetryableError(HubError):
-    """A transient fault (network, lock, remote busy); the same call may succeed later."""
+    """A transient fault (network, lock, remote busy); the same call may succeed later.
+
+    ``attempts``: how many times the call was tried before giving up (0: not tried, e.g. a
+    circuit breaker is open), when the raiser retried on its own."""
+
+    def __init__(self, message: str, *, attempts: int | None = None) -> None:
+        self.attempts = attempts
+        super().__init__(message)
 
 
 class InputError(HubError):

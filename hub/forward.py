@@ -101,7 +101,7 @@ def _deliver(
             error = None if r.delivered else r.detail
         except RetryableError as exc:
             status, error = "dead", str(exc)
-            attempts = getattr(adapter.options, "max_attempts", 1)
+            attempts = 1 if exc.attempts is None else exc.attempts
         except HubError as exc:
             status, error = "dead", str(exc)
             attempts = 1

@@ -292,10 +292,10 @@ def xishan_jsonl(rows: list[dict[str, Any]]) -> bytes:
     """Rows the way the sql adapter stores a pull (what the mapping reads)."""
     import orjson
 
-    from adapters.sql import _json_value
+    from adapters.sql import json_value
 
     return b"".join(
-        orjson.dumps({"id": i, **{k: _json_value(v, "gbk") for k, v in r.items()}}) + b"\n"
+        orjson.dumps({"id": i, **{k: json_value(v, "gbk") for k, v in r.items()}}) + b"\n"
         for i, r in enumerate(rows, start=1)
     )
 

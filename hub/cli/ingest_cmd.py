@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -72,27 +73,19 @@ def ingest(
         if v.outcome in (Outcome.REJECTED, Outcome.QUARANTINED):
             rejected[f"{v.outcome.value}: {v.rule}"] += 1
 
+    show_bar = err.is_terminal and path.stat().st_size >= SHOW_BAR_FROM
     try:
-        if err.is_terminal and path.stat().st_size >= SHOW_BAR_FROM:
-            with progress(err) as prog:
-                task = prog.add_task(path.name, total=_count_lines(path))
-                result = ingest_file(
-                    store,
-                    path,
-                    source,
-                    fmt=input_format,
-                    settings=cfg.ingest,
-                    on_progress=lambda n: prog.advance(task, n),
-                    on_verdict=on_verdict,
-                    mapping=mapping,
-                )
-        else:
+        with progress(err) if show_bar else contextlib.nullcontext() as prog:
+            task = prog.add_task(path.name, total=_count_lines(path)) if prog else None
             result = ingest_file(
                 store,
                 path,
                 source,
                 fmt=input_format,
                 settings=cfg.ingest,
+                on_progress=(lambda n: prog.advance(task, n))
+                if prog and task is not None
+                else None,
                 on_verdict=on_verdict,
                 mapping=mapping,
             )

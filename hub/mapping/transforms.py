@@ -14,6 +14,7 @@ field reads several source columns.  ``None`` and ``""`` mean "not given".
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -37,15 +38,16 @@ class Context:
         self.code_tables = code_tables
 
 
-class Transform:
+class Transform(ABC):
     name: ClassVar[str]
     Args: ClassVar[Any] = None  # a type for pydantic's TypeAdapter; None: takes no arguments
 
     def __init__(self, args: Any, ctx: Context) -> None:
         self.args = args
 
-    def __call__(self, value: Any) -> Any:  # pragma: no cover - every transform overrides it
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, value: Any) -> Any:
+        """The transformed value; TransformError (saying what was expected) if it cannot be."""
 
     @classmethod
     def parse(cls, raw: Any, ctx: Context) -> Transform:
