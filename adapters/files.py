@@ -4,7 +4,8 @@ Pull takes the files in ``inbox`` that match ``pattern``, oldest name first, but
 that may still be being written: with ``done_marker`` (e.g. ``.done``) a file is taken only
 once ``NAME.done`` exists; otherwise only once it has not changed for ``min_age_seconds``.
 After the hub has committed a file it moves to ``processed/``; a file refused as a whole
-moves to ``failed/`` with a ``NAME.error.txt`` beside it.  Push writes a package under a
+moves to ``failed/`` with a ``NAME.error.txt`` beside it.  A dropped signed package is
+answered with the node's signed receipt in ``receipts/NAME.receipt``.  Push writes a package under a
 temporary name and renames it into ``outbox`` (a one-way gateway's drop folder, say), so a
 reader never sees half a file.
 """
@@ -28,12 +29,15 @@ from hub.interfaces import Adapter, AdapterOptions, Batch, PushResult
 class FilesOptions(AdapterOptions):
     inbox: Path | None = None
     outbox: Path | None = None
-    pattern: list[str] = Field(default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv"])
+    pattern: list[str] = Field(
+        default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv", "*.zip"]
+    )
     done_marker: str | None = None  # e.g. ".done": take X once X.done exists
     min_age_seconds: float = Field(default=5.0, ge=0)  # without a marker: unchanged this long
     processed_dir: str = "processed"
     failed_dir: str = "failed"
-    format: Literal["xml", "json", "jsonl", "csv"] | None = None
+    format: Literal["xml", "json", "jsonl", "csv", "package"] | None = None
+    receipts_dir: str = "receipts"  # signed receipts for dropped packages: NAME.receipt
 
 
 def unique_target(folder: Path, name: str) -> Path:
@@ -98,19 +102,36 @@ class FilesAdapter(Adapter):
         target = self._move(batch, self.options.failed_dir)
         target.with_name(target.name + ".error.txt").write_text(reason + "\n", "utf-8")
 
+    def reply(self, batch: Batch, name: str, data: bytes) -> str | None:
+        assert batch.path is not None
+        folder = batch.path.parent / self.options.receipts_dir
+        folder.mkdir(exist_ok=True)
+        return str(_write_atomic(folder, name, data, replace=True))
+
     def push(self, name: str, data: bytes) -> PushResult:
         if self.options.outbox is None:
             raise ConfigError(f"[{self.context.source}] options.outbox is not set")
         outbox = self.context.path(self.options.outbox)
         outbox.mkdir(parents=True, exist_ok=True)
-        tmp = outbox / f".{name}.part"
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        target = outbox / name
-        if target.exists():
-            tmp.unlink()
-            return PushResult(True, "exists", detail=f"{target} is there already")
+        if (outbox / name).exists():
+            return PushResult(True, "exists", detail=f"{outbox / name} is there already")
+        return PushResult(True, "renamed", detail=str(_write_atomic(outbox, name, data)))
+
+
+def _write_atomic(folder: Path, name: str, data: bytes, replace: bool = False) -> Path:
+    """Write ``folder/name`` under a hidden temporary name, then rename it into place, so a
+    reader never sees half a file."""
+    tmp = folder / f".{name}.part"
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    target = folder / name
+    if replace:
         os.replace(tmp, target)
-        return PushResult(True, "renamed", detail=str(target))
+    else:
+        try:
+            os.link(tmp, target)  # fails rather than overwrite a file that appeared meanwhile
+        finally:
+            tmp.unlink()
+    return target

@@ -7,6 +7,8 @@ the adapter's work folder, resumed from where it stopped if the connection was c
 size checked against the server's and, when the county drops a ``NAME.sha256`` beside it,
 its SHA-256 too; only then is it renamed and handed to the hub.  After the hub's commit the
 remote file moves to ``done/`` (to ``failed/`` with ``NAME.error.txt`` if it was refused).
+A dropped signed package is answered with the node's signed receipt, uploaded to
+``receipts/NAME.receipt`` before the package moves.
 Push uploads to ``.NAME.part`` and renames it, so the peer never sees half a package.
 
 The server's host key must be in ``known_hosts`` (never added automatically); a changed key
@@ -46,7 +48,9 @@ class SftpOptions(AdapterOptions):
     key_passphrase: str = ""  # a $env:/$file: reference
     known_hosts: Path  # the server's host key must be listed here
     remote_dir: str = "."
-    pattern: list[str] = Field(default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv"])
+    pattern: list[str] = Field(
+        default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv", "*.zip"]
+    )
     done_marker: str | None = None
     min_age_seconds: float = Field(default=120, ge=0)
     checksum_suffix: str | None = ".sha256"  # NAME.sha256 beside a file, if the county sends it
@@ -56,7 +60,8 @@ class SftpOptions(AdapterOptions):
     connect_timeout: float = Field(default=15, gt=0)
     read_timeout: float = Field(default=60, gt=0)
     transfer_timeout: float = Field(default=3600, gt=0)
-    format: Literal["xml", "json", "jsonl", "csv"] | None = None
+    format: Literal["xml", "json", "jsonl", "csv", "package"] | None = None
+    receipts_dir: str = "receipts"  # signed receipts for dropped packages: NAME.receipt
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -318,18 +323,34 @@ class SftpAdapter(Adapter):
         if batch.path is not None:
             batch.path.unlink(missing_ok=True)
 
+    def reply(self, batch: Batch, name: str, data: bytes) -> str | None:
+        folder = self._remote(self.options.receipts_dir)
+        try:
+            with contextlib.suppress(OSError):
+                self.sftp().mkdir(folder)
+            final = self._upload(folder, name, data)
+        except (TimeoutError, OSError, EOFError, paramiko.SSHException) as exc:
+            # committed already: the drop is offered again and answered as a duplicate
+            raise self._fault(f"leaving the receipt {name!r}", exc) from exc
+        return f"{self.peer}{final}"
+
     # -- pushing ---------------------------------------------------------------------------
     def push(self, name: str, data: bytes) -> PushResult:
-        sftp = self.sftp()
-        final = posixpath.join(self.options.upload_dir, name)
-        tmp = posixpath.join(self.options.upload_dir, f".{name}.part")
         try:
-            with sftp.open(tmp, "wb") as fh:
-                fh.set_pipelined(True)
-                fh.write(data)
-            if (sftp.stat(tmp).st_size or 0) != len(data):
-                raise OSError(f"uploaded size differs from {len(data)}")
-            sftp.posix_rename(tmp, final)
+            final = self._upload(self.options.upload_dir, name, data)
         except (TimeoutError, OSError, EOFError, paramiko.SSHException) as exc:
             raise self._fault(f"uploading {name!r}", exc) from exc
         return PushResult(True, "renamed", detail=f"{self.peer}{final}")
+
+    def _upload(self, folder: str, name: str, data: bytes) -> str:
+        """Write under a hidden ``.part`` name, check the size, rename into place."""
+        sftp = self.sftp()
+        final = posixpath.join(folder, name)
+        tmp = posixpath.join(folder, f".{name}.part")
+        with sftp.open(tmp, "wb") as fh:
+            fh.set_pipelined(True)
+            fh.write(data)
+        if (sftp.stat(tmp).st_size or 0) != len(data):
+            raise OSError(f"uploaded size differs from {len(data)}")
+        sftp.posix_rename(tmp, final)
+        return final

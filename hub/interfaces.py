@@ -15,6 +15,7 @@ and ``ConfigError`` for wrong options, each translated ``from`` the library's ow
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ class AdapterContext:
 
     def path(self, p: Path | str) -> Path:
         p = Path(p)
-        return p if p.is_absolute() else self.base_dir / p
+        return p if p.is_absolute() else Path(os.path.normpath(self.base_dir / p))
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Batch:
     origin: str  # where it came from, e.g. sftp://county@10.0.0.5:22/out/XM_20240301.csv
     path: Path | None = None  # a local file with the bytes (downloaded, spooled) ...
     data: bytes | None = None  # ... or the bytes themselves
-    fmt: str | None = None  # xml, json, jsonl, csv; None: from the name or the mapping
+    fmt: str | None = None  # xml, json, jsonl, csv, package; None: from the name or mapping
     cursor: str | None = None  # the source's cursor once this batch is committed
     size: int | None = None
     handle: Any = field(default=None, repr=False)  # the adapter's own bookkeeping
@@ -102,6 +103,13 @@ class Adapter:
 
     def reject(self, batch: Batch, reason: str) -> None:
         """The batch was refused as a whole (unreadable, wrong shape); its raw bytes are kept."""
+
+    def reply(self, batch: Batch, name: str, data: bytes) -> str | None:
+        """Leave ``data`` (a signed receipt) for the peer that dropped ``batch``, under
+        ``name``; called after the commit and before ``ack``/``reject``.  Returns where it was
+        left, or None if this adapter has nowhere to leave it (the receipt is still kept
+        on the package row in the store)."""
+        return None
 
     def push(self, name: str, data: bytes) -> PushResult:
         raise UsageError(f"the {self.name} adapter cannot push; it only pulls")

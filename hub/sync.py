@@ -2,8 +2,12 @@
 commit with the cursor, then acknowledge.  The CLI and the scheduler call ``sync_source``.
 
 Per batch: ``ingest_stream`` commits the data with the batch's cursor; only then is the batch
-acknowledged (a remote file moves to ``done/``).  An input refused as a whole is rejected
-(it moves to ``failed/``; its raw bytes stay in the store) and the run goes on with the next.
+acknowledged (a remote file moves to ``done/``).  A batch that is a signed package (a ``.zip``
+drop, or a source whose format is ``package``) is received instead: verified, ingested
+without a mapping, and answered with the node's signed receipt, which the adapter leaves
+for the sender (``receipts/NAME.receipt`` beside the drop) before the drop is acknowledged;
+a refused package gets a signed refusal receipt the same way.  An input refused as a whole is
+rejected (it moves to ``failed/``; its raw bytes stay in the store) and the run goes on.
 A transient fault (RetryableError) ends the run; nothing after the last commit is lost and
 the next run starts from the committed cursor.
 """
@@ -19,9 +23,13 @@ from sqlalchemy import select
 from hub.config import NodeConfig
 from hub.errors import InputError, RetryableError
 from hub.ingest.outcome import Counts
-from hub.ingest.pipeline import RunResult, ingest_stream
-from hub.interfaces import Batch
+from hub.ingest.pipeline import RunResult, ingest_stream, set_cursor
+from hub.interfaces import Adapter, Batch
 from hub.mapping import Mapping
+from hub.package.build import SigningIdentity
+from hub.package.node import identity, trust_store
+from hub.package.receive import receive_package
+from hub.package.trust import TrustStore
 from hub.sources import mapping_of, open_adapter
 from hub.store import audit
 from hub.store.engine import Store
@@ -33,14 +41,29 @@ class BatchOutcome:
     name: str
     origin: str
     status: str  # done, failed (refused whole), error (transient; the run stopped)
-    run: RunResult | None = None
+    runs: list[RunResult] = field(default_factory=list)  # a package: one per data file
     error: str | None = None
     code: str | None = None
+    package: str | None = None  # a signed package: its id (or None if refused unread)
+    receipt: str | None = None  # where its signed receipt was left for the sender
+
+    @property
+    def counts(self) -> Counts | None:
+        if not self.runs:
+            return None
+        c = Counts()
+        for r in self.runs:
+            c.merge(r.counts)
+        return c
 
     def as_dict(self) -> dict[str, object]:
         d: dict[str, object] = {"name": self.name, "origin": self.origin, "status": self.status}
-        if self.run is not None:
-            d |= {"run_id": self.run.run_id, **self.run.counts.as_dict()}
+        if self.runs:
+            d["run_ids"] = [r.run_id for r in self.runs]
+        if (c := self.counts) is not None:
+            d |= c.as_dict()
+        if self.package is not None or self.receipt is not None:
+            d |= {"package": self.package, "receipt": self.receipt}
         if self.error:
             d |= {"error": self.error, "code": self.code}
         return d
@@ -90,6 +113,7 @@ def sync_source(
     """Pull everything new from ``source`` (at most ``limit`` batches) into the store."""
     mapping = mapping_of(cfg, source)
     report = SyncReport(source, current_cursor(store, source))
+    receiver = _Receiver(cfg)
     with open_adapter(cfg, source) as adapter:
         try:
             for batch in adapter.pull(report.cursor_before):
@@ -105,11 +129,13 @@ def sync_source(
                     )
                     with store.write() as conn:
                         audit.append(conn, source, "batch.refused", batch.origin, outcome.as_dict())
+                elif is_package(batch):
+                    outcome = receiver.receive(store, source, batch, adapter, now, on_progress)
                 else:
                     outcome = _ingest_one(cfg, store, source, batch, mapping, now, on_progress)
                 report.batches.append(outcome)
-                if outcome.run is not None:
-                    report.counts.merge(outcome.run.counts)
+                if (counts := outcome.counts) is not None:
+                    report.counts.merge(counts)
                 if outcome.status == "done":
                     adapter.ack(batch)
                 else:
@@ -152,4 +178,56 @@ def _ingest_one(
             )
     except InputError as exc:
         return BatchOutcome(batch.name, batch.origin, "failed", error=exc.reason, code=exc.code)
-    return BatchOutcome(batch.name, batch.origin, "done", run=run)
+    return BatchOutcome(batch.name, batch.origin, "done", runs=[run])
+
+
+def is_package(batch: Batch) -> bool:
+    """A signed package: declared so, or a ``.zip`` drop whose format is not declared."""
+    if batch.fmt is not None:
+        return batch.fmt == "package"
+    return batch.name.lower().endswith(".zip")
+
+
+class _Receiver:
+    """Receives package batches as this node; its keys are loaded at the first package, so a
+    source that never sees one needs no [trust] or [signing]."""
+
+    def __init__(self, cfg: NodeConfig) -> None:
+        self.cfg = cfg
+        self._keys: tuple[TrustStore, SigningIdentity] | None = None
+
+    def receive(
+        self,
+        store: Store,
+        source: str,
+        batch: Batch,
+        adapter: Adapter,
+        now: datetime | None,
+        on_progress: Callable[[int], None] | None,
+    ) -> BatchOutcome:
+        if self._keys is None:  # a ConfigError here is the node's fault: it ends the run
+            self._keys = (trust_store(self.cfg), identity(self.cfg))
+        trust, who = self._keys
+        got = receive_package(
+            store,
+            batch.read(),
+            batch.origin,
+            trust,
+            who,
+            source=source,
+            settings=self.cfg.ingest,
+            now=now,
+            on_progress=on_progress,
+        )
+        r = got.receipt
+        outcome = BatchOutcome(batch.name, batch.origin, "done", runs=got.runs)
+        outcome.package = r.package_id
+        if got.status == "refused":
+            assert r.refusal is not None
+            outcome.status, outcome.code = "failed", r.refusal.code
+            outcome.error = r.refusal.message
+        elif batch.cursor is not None and got.runs:
+            with store.write() as conn:  # replaying a package is harmless: it is a duplicate
+                set_cursor(conn, source, got.runs[-1].run_id, got.receipt.issued, batch.cursor)
+        outcome.receipt = adapter.reply(batch, batch.name + ".receipt", got.receipt_bytes)
+        return outcome

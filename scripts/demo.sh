@@ -97,6 +97,14 @@ ls "$OUT/inbox-qingshan/processed"
 echo "== a second sync finds nothing new"
 $HUB sync county-qingshan
 
+echo "== 闽清 drops tonight's signed package in its inbox; the sync leaves the signed receipt"
+mkdir -p "$OUT/inbox-minqing"
+$HUB generate --seed 12 -n 3 --format jsonl -o "$OUT/minqing-2.jsonl"
+$HUB package build "$OUT/minqing-2.jsonl" --to "$CITY" --out "$OUT/inbox-minqing/minqing-2.zip" \
+  --config "$OUT/county.toml" > /dev/null
+$HUB sync county-minqing
+$HUB package receipt "$OUT/inbox-minqing/receipts/minqing-2.zip.receipt" --config "$OUT/county.toml"
+
 echo "== what the store holds"
 $HUB stats
 

@@ -1,6 +1,8 @@
 """The contract every adapter passes against its real peer, built-in or third-party.
 
-Subclass ``PullContract`` in a test module and provide:
+Subclass ``Peer`` in a test module to say how to reach the adapter's peer, then run the
+contract with ``class TestXContract(XPeer, PullContract)``; further tests of the adapter's own
+behaviour subclass ``XPeer`` alone (so the contract runs once).  ``Peer`` needs:
 
 - ``source_options(self, peer_dir) -> dict``: the adapter's options for a source that reads
   from the peer (a TOML-able dict), plus ``adapter`` (its short name) and ``mapping`` (a path
@@ -62,7 +64,9 @@ def write_config(
     return path
 
 
-class PullContract:
+class Peer:
+    """A source named ``peer`` reading from the adapter's real peer, and a store for it."""
+
     adapter: ClassVar[str]
     mapping: ClassVar[Path | None] = None
 
@@ -98,6 +102,10 @@ class PullContract:
     def versions(store: Store) -> int:
         with store.read() as conn:
             return int(conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one())
+
+
+class PullContract(Peer):
+    """The contract tests; mix in after a ``Peer`` subclass."""
 
     # -- the contract ----------------------------------------------------------------------
     def test_the_adapter_is_found_by_its_short_name(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hub.config import NodeConfig, SigningSection, TrustSection
 from hub.generate.batch import jsonl_bytes
 from hub.generate.generator import Generator
 from hub.package import archive, testpki
@@ -69,6 +70,7 @@ def make_pki(d: Path) -> Pki:
     (d / "ca.pem").write_bytes(ca.cert.pem())
     (d / "node.pem").write_bytes(good.cert.pem())
     (d / "node.key").write_bytes(good.key.pem())
+    (d / "ca.crl").write_bytes(crl.der)
     trust = TrustStore([ca.cert], [crl])
     ids = [node_id(n) for n in (good, expired, revoked, other, untrusted)]
     return Pki(ca, *ids, trust, d)
@@ -78,6 +80,21 @@ def one_node(ca: testpki.Issued, node: testpki.Issued, trust: TrustStore, d: Pat
     """A PKI whose every role is the one node (for the interop tests)."""
     n = node_id(node)
     return Pki(ca, n, n, n, n, n, trust, d)
+
+
+def receiving_node(node: NodeConfig, pki: Pki) -> NodeConfig:
+    """``node`` as the platform RECEIVER: trusting the test CA (with its CRL) and signing
+    receipts with its own key, certified by that CA (files in ``pki.dir``)."""
+    me = testpki.make_node(pki.ca, "ecdsa", RECEIVER, NOW, 41)
+    key, cert = pki.dir / "receiver.TEST-ONLY.key", pki.dir / "receiver.pem"
+    key.write_bytes(me.key.pem())
+    cert.write_bytes(me.cert.pem())
+    return node.model_copy(
+        update={
+            "trust": TrustSection(anchors=[pki.dir / "ca.pem"], crls=[pki.dir / "ca.crl"]),
+            "signing": SigningSection(key=key, cert=cert),
+        }
+    )
 
 
 def records(n: int = 2) -> dict[str, list[bytes]]:

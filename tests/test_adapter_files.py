@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hub.config import NodeConfig
+from hub.errors import ConfigError
+from hub.package.receipt import verify
 from hub.sources import open_adapter
 from hub.store.engine import Store
 from hub.sync import sync_source
-from tests.adapter_contract import PullContract
+from tests.adapter_contract import Peer, PullContract
 from tests.legacy import GOLDEN
+from tests.packkit import (
+    NOW,
+    RECEIVER,
+    Pki,
+    entries,
+    flip_in,
+    make_pki,
+    package,
+    receiving_node,
+    records,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = [["XM_20240301.csv", "ZBXM_20240301.csv"], ["BD_20240301.csv"]]
@@ -23,7 +39,12 @@ def _aged(path: Path, seconds: float = 60) -> None:
     os.utime(path, (t, t))
 
 
-class TestFilesContract(PullContract):
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+class FilesPeer(Peer):
     adapter = "files"
     mapping = ROOT / "mappings" / "qingshan-csv.toml"
 
@@ -41,7 +62,11 @@ class TestFilesContract(PullContract):
         return n
 
 
-class TestFilesBehaviour(TestFilesContract):
+class TestFilesContract(FilesPeer, PullContract):
+    """The adapter contract against the real peer."""
+
+
+class TestFilesBehaviour(FilesPeer):
     """What only a folder inbox does: moving files, markers, half-written files."""
 
     def test_files_move_to_processed_or_failed_after_the_commit(
@@ -49,9 +74,8 @@ class TestFilesBehaviour(TestFilesContract):
     ) -> None:
         self.put(0)
         broken = self.peer_dir / "XM_20240302.csv"
-        broken.write_bytes(
-            "项目编号,名称\r\n".encode("gbk") + b"\xff\xfe\r\n"
-        )  # not GBK, wrong header
+        broken_bytes = "项目编号,名称\r\n".encode("gbk") + b"\xff\xfe\r\n"  # not GBK, wrong header
+        broken.write_bytes(broken_bytes)
         _aged(broken)
         report = sync_source(node, hub_store, "peer")
         statuses = {b.name: b.status for b in report.batches}
@@ -62,11 +86,7 @@ class TestFilesBehaviour(TestFilesContract):
         }
         assert sorted(p.name for p in (self.peer_dir / "processed").iterdir()) == PARTS[0]
         failed = self.peer_dir / "failed"
-        assert (
-            (failed / "XM_20240302.csv").read_bytes() == broken.read_bytes()
-            if broken.exists()
-            else True
-        )
+        assert (failed / "XM_20240302.csv").read_bytes() == broken_bytes
         reason = (failed / "XM_20240302.csv.error.txt").read_text("utf-8")
         assert "columns" in reason or "gbk" in reason
         assert not any(p.is_file() for p in self.peer_dir.iterdir())
@@ -115,3 +135,89 @@ class TestFilesBehaviour(TestFilesContract):
             r = a.push("pkg-1.zip", b"PK\x03\x04 package bytes")
         assert r.delivered and (out / "pkg-1.zip").read_bytes() == b"PK\x03\x04 package bytes"
         assert [p.name for p in out.iterdir()] == ["pkg-1.zip"]  # no temporary left behind
+
+
+class TestFilesPackages(FilesPeer):
+    """Signed packages dropped in an inbox: received, answered with a signed receipt."""
+
+    def source_options(self, peer_dir: Path) -> dict[str, Any]:
+        return {"inbox": str(peer_dir), "min_age_seconds": 1}  # default patterns take *.zip
+
+    def drop(self, name: str, data: bytes) -> Path:
+        target = self.peer_dir / name
+        target.write_bytes(data)
+        _aged(target)
+        return target
+
+    def test_a_dropped_package_is_received_and_answered_with_a_signed_receipt(
+        self, node: NodeConfig, hub_store: Store, pki: Pki
+    ) -> None:
+        cfg = receiving_node(node, pki)
+        recs = records(3)
+        n = sum(len(v) for v in recs.values())
+        good = package(pki.good, recs, "PKG-0000000101")
+        tampered = flip_in(package(pki.good, recs, "PKG-0000000102"), _data_file(good))
+        self.drop("PKG-0000000101.zip", good)
+        self.drop("PKG-0000000102.zip", tampered)
+        report = sync_source(cfg, hub_store, "peer")
+
+        ok, bad = report.batches
+        assert (ok.status, ok.package, ok.counts and ok.counts.accepted) == (
+            "done",
+            "PKG-0000000101",
+            n,
+        )
+        assert (bad.status, bad.code) == ("failed", "file.digest"), bad
+        assert self.versions(hub_store) == n
+        receipts = self.peer_dir / "receipts"
+        r, _ = verify(
+            (receipts / "PKG-0000000101.zip.receipt").read_bytes(),
+            "receipt",
+            pki.trust,
+            now=NOW + timedelta(minutes=5),
+            package_id="PKG-0000000101",
+        )
+        assert r.issuer == RECEIVER and r.status == "processed"
+        assert r.counts == {"accepted": n} and len(r.records) == n
+        assert ok.receipt == str(receipts / "PKG-0000000101.zip.receipt")
+        refusal, _ = verify(
+            (receipts / "PKG-0000000102.zip.receipt").read_bytes(),
+            "receipt",
+            pki.trust,
+            now=NOW + timedelta(minutes=5),
+        )
+        assert refusal.refusal is not None and refusal.refusal.code == "file.digest"
+        assert (self.peer_dir / "processed" / "PKG-0000000101.zip").read_bytes() == good
+        assert (self.peer_dir / "failed" / "PKG-0000000102.zip").read_bytes() == tampered
+        assert _data_file(good) in (bad.error or ""), bad.error  # the message names the file
+        why = (self.peer_dir / "failed" / "PKG-0000000102.zip.error.txt").read_text("utf-8")
+        assert why.strip() == bad.error
+
+    def test_the_same_package_dropped_again_gets_the_original_receipt(
+        self, node: NodeConfig, hub_store: Store, pki: Pki
+    ) -> None:
+        cfg = receiving_node(node, pki)
+        data = package(pki.good, records(2), "PKG-0000000103")
+        self.drop("PKG-0000000103.zip", data)
+        sync_source(cfg, hub_store, "peer")
+        first = (self.peer_dir / "receipts" / "PKG-0000000103.zip.receipt").read_bytes()
+        before = self.versions(hub_store)
+        # the hub committed, then died before the drop moved: the county's file is still there
+        self.drop("PKG-0000000103.zip", data)
+        report = sync_source(cfg, hub_store, "peer")
+        assert [b.status for b in report.batches] == ["done"] and report.counts.accepted == 0
+        again = (self.peer_dir / "receipts" / "PKG-0000000103.zip.receipt").read_bytes()
+        assert again == first and self.versions(hub_store) == before
+
+    def test_a_node_without_keys_stops_before_moving_the_drop(
+        self, node: NodeConfig, hub_store: Store, pki: Pki
+    ) -> None:
+        self.drop("PKG-0000000104.zip", package(pki.good, records(1), "PKG-0000000104"))
+        with pytest.raises(ConfigError, match=r"\[trust\]|\[signing\]"):
+            sync_source(node, hub_store, "peer")  # no [trust]: the node's fault, not the file's
+        assert (self.peer_dir / "PKG-0000000104.zip").exists()
+        assert self.versions(hub_store) == 0
+
+
+def _data_file(data: bytes) -> str:
+    return next(n for n, _ in entries(data) if n.startswith("data/"))

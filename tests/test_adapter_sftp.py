@@ -19,10 +19,11 @@ from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
 from hub.sources import open_adapter
 from hub.store.engine import Store
-from hub.store.models import RawBatch, RecordVersion
+from hub.store.models import Package, RawBatch, RecordVersion
 from hub.sync import sync_source
-from tests.adapter_contract import PullContract
+from tests.adapter_contract import Peer, PullContract
 from tests.legacy import GOLDEN
+from tests.packkit import make_pki, package, receiving_node, records
 from tests.sshd import Sshd, make_sshd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def _options(server: Sshd, remote: Path, **extra: Any) -> dict[str, Any]:
     }
 
 
-class TestSftpContract(PullContract):
+class SftpPeer(Peer):
     adapter = "sftp"
     mapping = ROOT / "mappings" / "qingshan-csv.toml"
 
@@ -77,6 +78,10 @@ class TestSftpContract(PullContract):
         return n
 
 
+class TestSftpContract(SftpPeer, PullContract):
+    """The adapter contract against the real peer."""
+
+
 def _cfg(node: NodeConfig, **opts: Any) -> NodeConfig:
     src = node.sources["peer"]
     merged = {**src.options, **opts}
@@ -87,7 +92,7 @@ def _cfg(node: NodeConfig, **opts: Any) -> NodeConfig:
     )
 
 
-class TestSftpBehaviour(TestSftpContract):
+class TestSftpBehaviour(SftpPeer):
     def test_files_move_to_done_only_after_the_commit(
         self, node: NodeConfig, hub_store: Store
     ) -> None:
@@ -189,6 +194,28 @@ class TestSftpBehaviour(TestSftpContract):
             r = a.push("pkg-20240301.zip", b"PK" + os.urandom(100_000))
         assert r.delivered
         assert [p.name for p in self.peer_dir.iterdir()] == ["pkg-20240301.zip"]
+
+    def test_a_dropped_package_is_answered_with_its_receipt_on_the_server(
+        self, node: NodeConfig, hub_store: Store, tmp_path: Path
+    ) -> None:
+        pki = make_pki(tmp_path)
+        cfg = receiving_node(_cfg(node, pattern=["*.zip"], done_marker=".ok"), pki)
+        data = package(pki.good, records(2), "PKG-0000000201")
+        (self.peer_dir / "PKG-0000000201.zip").write_bytes(data)
+        (self.peer_dir / "PKG-0000000201.zip.ok").touch()
+        report = sync_source(cfg, hub_store, "peer")
+        assert report.ok and report.batches[0].package == "PKG-0000000201", report.as_dict()
+        with hub_store.read() as conn:
+            kept = conn.execute(select(Package.receipt)).scalar_one()
+        left = self.peer_dir / "receipts" / "PKG-0000000201.zip.receipt"
+        assert left.read_bytes() == kept  # the very bytes the store keeps
+        assert (
+            report.batches[0].receipt
+            == f"sftp://{self.server.user}@127.0.0.1:{self.server.port}{left}"
+        )
+        assert (self.peer_dir / "done" / "PKG-0000000201.zip").read_bytes() == data
+        assert not any(p.is_file() for p in self.peer_dir.iterdir())  # marker gone too
+        assert not any(p.name.startswith(".") for p in left.parent.iterdir())  # no .part left
 
 
 def test_a_changed_host_key_is_refused_with_both_fingerprints(

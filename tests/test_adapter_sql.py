@@ -22,7 +22,7 @@ from hub.store.engine import Store
 from hub.store.models import RecordVersion, SyncRun
 from hub.sync import sync_source
 from hub.validation.validator import Validator
-from tests.adapter_contract import PullContract
+from tests.adapter_contract import Peer, PullContract
 from tests.legacy import GOLDEN, XISHAN_DDL, golden_check, transaction_records, xishan_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +75,7 @@ def insert(db: str, table: str, rows: list[dict[str, Any]]) -> None:
         cur.executemany(sql, [[r[k] for k in cols] for r in rows])
 
 
-class TestSqlContract(PullContract):
+class SqlPeer(Peer):
     adapter = "sql"
     mapping = MAPPING
 
@@ -99,7 +99,11 @@ class TestSqlContract(PullContract):
         return n
 
 
-class TestSqlBehaviour(TestSqlContract):
+class TestSqlContract(SqlPeer, PullContract):
+    """The adapter contract against the real peer."""
+
+
+class TestSqlBehaviour(SqlPeer):
     def test_the_pulled_rows_are_the_golden_legacy_input_and_map_to_the_golden_records(
         self, node: NodeConfig
     ) -> None:

@@ -82,7 +82,7 @@ def _print(reports: list[SyncReport]) -> None:
         for col in ("batch", "status", "in", "accepted", "rejected", "quar.", "held", "dup."):
             t.add_column(col, justify="left" if col in ("batch", "status") else "right")
         for b in r.batches:
-            c = b.run.counts if b.run else None
+            c = b.counts
             status = {"done": "[green]done[/green]", "failed": "[red]refused[/red]"}.get(
                 b.status, b.status
             )
@@ -109,6 +109,9 @@ def _print(reports: list[SyncReport]) -> None:
         for b in r.batches:
             if b.error:
                 out.print(f"  [red]{b.code}[/red] {b.name}: {b.error}", highlight=False)
+            if b.receipt:
+                what = f"package {b.package}" if b.package else "refused package"
+                out.print(f"  {b.name}: {what}; signed receipt at {b.receipt}", highlight=False)
         if not r.batches:
             out.print("  nothing new")
         if r.counts.released:

@@ -216,7 +216,7 @@ def ingest_stream(
                     _add_counts(conn, run_id, res.counts)
                     if last and cursor is not None:
                         # the cursor covers the whole input: it commits with the last chunk
-                        _set_cursor(conn, source, run_id, clock, cursor)
+                        set_cursor(conn, source, run_id, clock, cursor)
                         cursor = None
                 result.counts.merge(res.counts)
                 if on_verdict:
@@ -234,7 +234,7 @@ def ingest_stream(
             raise
     if cursor is not None:  # an input without records still moves the cursor
         with store.write() as conn:
-            _set_cursor(conn, source, run_id, clock, cursor)
+            set_cursor(conn, source, run_id, clock, cursor)
     _finish(store, result, "done", None)
     return result
 
@@ -285,7 +285,8 @@ def _add_counts(conn: Connection, run_id: int, c: Counts) -> None:
     )
 
 
-def _set_cursor(conn: Connection, source: str, run_id: int, now: datetime, cursor: str) -> None:
+def set_cursor(conn: Connection, source: str, run_id: int, now: datetime, cursor: str) -> None:
+    """Record ``source``'s cursor as of ``run_id``, in the caller's transaction."""
     upsert(
         conn,
         table(SourceCursor),
