@@ -194,3 +194,50 @@ def test_xml_field_with_child_elements_is_malformed(validator: Validator, tmp_pa
     [res] = list(validator.iter_file(path))
     assert [i.rule for i in res.issues] == ["record.malformed"]
     assert "<PROJECT_NAME> contains elements" in res.issues[0].message
+
+
+def test_a_duplicate_key_is_found_in_a_block_whose_counts_another_line_offsets(
+    validator: Validator, tmp_path: Path
+) -> None:
+    """Lines are checked a block at a time: a line spelling a key with a space before its
+    colon must not hide another line's duplicate key from the block's count."""
+    gen = Generator(seed=2)
+    records = gen.batch(1)
+    good = [json.dumps(r, ensure_ascii=False).encode() for r in records][:20]
+    project = json.dumps(next(r for r in records if r["dataset"] == "PROJECT"))
+    spaced = b'{"dataset": "PROJECT", "record": {"PROJECT_NAME" : "x"}}'  # one '":' short
+    # a record the schema accepts whichever value wins: only the key count can tell
+    dup = project.replace('"record": {', '"record": {"PROJECT_NAME": "lost", ', 1).encode()
+    big = b'{"dataset": "PROJECT", "record": {"PROJECT_NAME": 1' + b"0" * 40 + b"}}"
+    path = tmp_path / "block.jsonl"
+    path.write_bytes(b"\n".join([*good, spaced, dup, big, *good]) + b"\n")
+    results = list(validator.iter_file(path))
+    malformed = {r.raw.line: r.issues[0].message for r in results if r.raw.problem}
+    n = len(good)
+    assert sorted(malformed) == [n + 2, n + 3], malformed
+    assert "duplicate key" in malformed[n + 2] and "digits" in malformed[n + 3]
+    assert all(r.issues == [] for r in results if r.raw.line not in (n + 1, n + 2, n + 3))
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_the_fused_guards_never_pass_a_record_a_check_objects_to(
+    validator: Validator, seed: int
+) -> None:
+    """``DatasetRules.clean`` is the fast path: it may send a clean record to the checks,
+    never wave through one that a check would flag."""
+    gen = Generator(seed=seed)
+    records = gen.batch(8)
+    gen.inject_defects(records, 0.6)
+    flagged = passed = 0
+    for r in records:
+        rules = validator.rules(r["dataset"])
+        fields = {k: v for k, v in r["record"].items() if v is not None}
+        emitted: list[object] = []
+        for fn in rules.always:
+            fn(fields, lambda *a, out=emitted: out.append(a))
+        if emitted:
+            flagged += 1
+            assert not rules.clean(fields), (r["dataset"], emitted)
+        elif rules.clean(fields):
+            passed += 1
+    assert flagged >= 20 and passed >= 100  # both sides were exercised

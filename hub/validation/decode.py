@@ -206,6 +206,18 @@ _ENVELOPE_KEYS = frozenset({"dataset", "op", "key", "record"})
 
 
 def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
+    if type(obj) is dict and obj.keys() <= _ENVELOPE_KEYS:  # the usual record: no copies
+        rec, dataset = obj.get("record"), obj.get("dataset")
+        if type(rec) is dict and type(dataset) is str:
+            op, key = obj.get("op"), obj.get("key")
+            return RawRecord(
+                index,
+                dataset,
+                rec,
+                op if type(op) is str else None,
+                key if type(key) is str else None,
+                line,
+            )
     if not isinstance(obj, dict):
         return RawRecord(
             index,
@@ -243,8 +255,14 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
     )
 
 
+# JSONL lines decoded together: the strict checks run once per block.  Small on purpose:
+# the parsed records of a block must still be in the CPU cache when they are validated
+# (measured: 100 lines 8.2 us/record, 1,000 lines 14 us/record for the same work)
+BLOCK_LINES = 100
+
+
 def jsonl_records(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:
-    yield from _jsonl_block(data.split(b"\n"), 1, 0, limits, data)
+    return _jsonl_lines(data.split(b"\n"), 1, 0, limits)
 
 
 def jsonl_stream(
@@ -253,31 +271,87 @@ def jsonl_stream(
     """JSONL from a stream, a block of lines at a time: memory does not grow with the file."""
     lineno, index = 1, 0
     while lines := stream.readlines(block_bytes):
-        for raw in _jsonl_block(lines, lineno, index, limits, b"".join(lines)):
+        for raw in _jsonl_lines(lines, lineno, index, limits):
             index = raw.index
             yield raw
         lineno += len(lines)
 
 
-def _jsonl_block(
-    lines: list[bytes], first_line: int, index: int, limits: Limits, block: bytes
+def _jsonl_lines(
+    lines: list[bytes], first_line: int, index: int, limits: Limits
 ) -> Iterator[RawRecord]:
-    # one scan of the whole block; only if it finds a long digit run is each line scanned
-    long_digits = has_digit_run(block, limits.json_max_int_digits)
-    for lineno, line in enumerate(lines, start=first_line):
-        if not line or line.isspace():
-            continue
-        index += 1
-        try:
-            obj = loads_json(line, limits, long_digits)
-        except (ValueError, RecursionError) as exc:
-            yield RawRecord(
-                index, "", {}, line=lineno, problem=f"line {lineno}: {exc}", text=line.rstrip()
-            )
-            continue
-        rec = _envelope(obj, index, lineno)
-        rec.text = line
-        yield rec
+    """Decode lines a block (BLOCK_LINES) at a time.  The strict checks of ``loads_json``
+    (duplicate keys, depth, long numbers) run once on a whole block when it can be shown
+    clean at once: no ``[``, and, whitespace removed, as many ``":`` as the parsed envelopes
+    and records have keys.  Each line has at least one ``":`` per key it spells, so the
+    counts agree only if every line spells each of its keys once (no duplicate lost) and
+    holds no nested object with keys.  Record fields are then scalars (or ``{}``); a number
+    among them, which the schema refuses anyway, sends the record back through
+    ``strict_problem``.  Any other block is checked line by line."""
+    for start in range(0, len(lines), BLOCK_LINES):
+        part = lines[start : start + BLOCK_LINES]
+        block = b"\n".join(part)
+        flat = b"[" not in block
+        items: list[tuple[int, bytes, Any]] = []
+        keys = 0
+        for lineno, line in enumerate(part, start=first_line + start):
+            if not line or line.isspace():
+                continue
+            obj = None
+            if flat:
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    flat = False
+                else:
+                    if type(obj) is dict and type(rec := obj.get("record")) is dict:
+                        keys += len(obj) + len(rec)
+                        if len(obj) > 2 and not _plain_envelope(obj):
+                            flat = False
+                    else:
+                        flat = False
+            items.append((lineno, line, obj))
+        flat = flat and block.translate(None, _JSON_SPACE).count(b'":') == keys
+        long_digits = not flat and has_digit_run(block, limits.json_max_int_digits)
+        for lineno, line, parsed in items:
+            index += 1
+            obj = parsed
+            if not flat:
+                try:
+                    obj = loads_json(line, limits, long_digits)
+                except (ValueError, RecursionError) as exc:
+                    yield RawRecord(
+                        index,
+                        "",
+                        {},
+                        line=lineno,
+                        problem=f"line {lineno}: {exc}",
+                        text=line.rstrip(),
+                    )
+                    continue
+            raw = _envelope(obj, index, lineno)
+            raw.text = line
+            yield raw
+
+
+def _plain_envelope(obj: dict[str, Any]) -> bool:
+    """dataset, record and optional string op and key, nothing else."""
+    return (
+        len(obj) <= 4
+        and type(obj.get("dataset")) is str
+        and type(obj.get("op", "")) is str
+        and type(obj.get("key", "")) is str
+    )
+
+
+def strict_problem(text: bytes, line: int | None, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """Why ``loads_json`` refuses a JSONL line, worded as the line-by-line decoding words it
+    (for a record whose block was checked as a whole and whose schema check failed)."""
+    try:
+        loads_json(text, limits)
+    except (ValueError, RecursionError) as exc:
+        return f"line {line}: {exc}" if line is not None else str(exc)
+    return None
 
 
 def json_records(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:

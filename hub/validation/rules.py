@@ -5,6 +5,13 @@ region codes, conditional mandatories, code prefixes, future timestamps.  ``stru
 runs only on a record the schema rejected, to name exactly which field broke which facet
 (required, length, format, code set); it is built from the same facets as the schemas.
 Every rule id used here is listed in RULES and documented in docs/rules.md.
+
+Speed: each ``always`` check also contributes a *guard*, a few lines of Python that decide
+"surely no issue" for its field without a call; the guards of a data set are compiled into
+one function, ``DatasetRules.clean``.  A record it passes has no issue from ``always``; any
+other record runs the checks themselves, which word the issues.  A guard may send a clean
+record to the checks (a value it has not seen), never let a bad one through: the tests
+check the guards against the checks on generated defects.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from hub.dictionary.loader import Dictionary
 from hub.dictionary.model import Check, DataSet, FieldDef, FieldKind
@@ -60,7 +67,23 @@ Emit = Callable[[str, str, Any, str, Severity], None]  # field, rule, value, mes
 CheckFn = Callable[[dict[str, Any], Emit], None]
 
 
+@dataclass
+class Guard:
+    """Source lines that ``return False`` unless the check surely finds nothing; ``get`` is
+    ``rec.get``.  Names in ``names`` are bound for the lines; ``{i}`` in a line or a name
+    becomes the check's number, so guards of one data set never share a name."""
+
+    lines: list[str]
+    names: dict[str, Any] = field(default_factory=dict)
+
+
+Checked = tuple[CheckFn, Guard]
+
+
 _GOOD_DAYS: set[str] = set()
+_HOURS = frozenset(f"{h:02d}" for h in range(24))
+_MINUTES = frozenset(f"{m:02d}" for m in range(60))
+_MINSECS = frozenset(f"{m:02d}{s:02d}" for m in range(60) for s in range(60))
 _MISS: tuple[str, str] = ("", "")  # cache sentinel
 # per check: enough for the values a batch repeats (its parties, dates, regions); unique
 # values (deal codes, timestamps) gain nothing, and a larger cap makes memory grow with the
@@ -101,7 +124,7 @@ def _items(f: FieldDef, value: str) -> list[str]:
     return value.split(";") if f.multi else [value]
 
 
-def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> CheckFn | None:
+def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Checked | None:
     fid = f.id
     if f.kind in (FieldKind.DATE, FieldKind.DATETIME, FieldKind.DATETIME_MIN):
         kind = f.kind
@@ -125,7 +148,27 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
                 if p:
                     emit(fid, rule, v, p, "error")
 
-        return check_date
+        # a day seen valid before, and a time of day from the table: no call, no arithmetic
+        shape = {
+            8: "v in GOOD_DAYS",
+            12: "v[:8] in GOOD_DAYS and v[8:10] in HOURS and v[10:] in MINUTES",
+            14: "v[:8] in GOOD_DAYS and v[8:10] in HOURS and v[10:] in MINSECS",
+        }[n]
+        return check_date, Guard(
+            [
+                f"v = get({fid!r})",
+                f"if type(v) is str and v and not ({shape}) and DATE_PROBLEM(v, KIND{{i}}):",
+                "    return False",
+            ],
+            {
+                "GOOD_DAYS": _GOOD_DAYS,
+                "HOURS": _HOURS,
+                "MINUTES": _MINUTES,
+                "MINSECS": _MINSECS,
+                "DATE_PROBLEM": date_problem,
+                "KIND{i}": kind,
+            },
+        )
     if f.check is None:
         return None
     chk = f.check
@@ -157,7 +200,14 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
                         "warning",
                     )
 
-        return check_region
+        return check_region, Guard(
+            [
+                f"v = get({fid!r})",  # a ';' list is never in OK: it goes to the check
+                "if type(v) is str and v and v not in OK{i}:",
+                "    return False",
+            ],
+            {"OK{i}": frozenset(known) - frozenset(retired)},
+        )
     if chk in (Check.PLATFORM_ID, Check.GUID):
         return None  # shape only: the schema pattern and the structural check cover it
     type_field = "ID_CARD_TYPE" if chk is Check.CITIZEN_ID and ds.field("ID_CARD_TYPE") else None
@@ -210,7 +260,34 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
             if r:
                 emit(fid, r[0], item, f"{label} {r[1]}", "error")
 
-    return check_id
+    def fails(item: str) -> bool:
+        """The check's verdict on one item (a cache miss or a known bad value)."""
+        r = cache.get(item, _MISS)
+        if r is _MISS:
+            r = problems(item)
+            if len(cache) < CACHE_ENTRIES:
+                cache[item] = r
+        return r is not None
+
+    when_type = f" and get({type_field!r}) in ID_TYPES{{i}}" if type_field else ""
+    # a value the cache knows good is None there: no call; anything else asks ``fails``
+    lines = [f"v = get({fid!r})"]
+    if multi:
+        lines += [
+            f"if type(v) is str and v{when_type}:",
+            '    for x in v.split(";"):',
+            "        if CACHE{i}.get(x, MISS) is not None and FAILS{i}(x):",
+            "            return False",
+        ]
+    else:
+        lines += [
+            f"if type(v) is str and v{when_type} and CACHE{{i}}.get(v, MISS) is not None"
+            " and FAILS{i}(v):",
+            "    return False",
+        ]
+    return check_id, Guard(
+        lines, {"CACHE{i}": cache, "FAILS{i}": fails, "MISS": _MISS, "ID_TYPES{i}": id_types}
+    )
 
 
 def _structural_fn(f: FieldDef, d: Dictionary) -> CheckFn:
@@ -291,8 +368,8 @@ def _structural_fn(f: FieldDef, d: Dictionary) -> CheckFn:
     return check
 
 
-def _conditional_fn(ds: DataSet) -> list[CheckFn]:
-    out: list[CheckFn] = []
+def _conditional_fn(ds: DataSet) -> list[Checked]:
+    out: list[Checked] = []
     for c in ds.conditionals:
 
         def check(rec: dict[str, Any], emit: Emit, c: Any = c) -> None:
@@ -308,12 +385,20 @@ def _conditional_fn(ds: DataSet) -> list[CheckFn]:
                             "error",
                         )
 
-        out.append(check)
+        present = " and ".join(f"get({r!r})" for r in c.require) or "True"
+        guard = Guard(
+            [
+                f'if (get({c.when_field!r}) or "") in WHEN{{i}} and not ({present}):',
+                "    return False",
+            ],
+            {"WHEN{i}": c.when_values},
+        )
+        out.append((check, guard))
     return out
 
 
-def _prefix_fns(ds: DataSet) -> list[CheckFn]:
-    out: list[CheckFn] = []
+def _prefix_fns(ds: DataSet) -> list[Checked]:
+    out: list[Checked] = []
     for child, parent in ds.prefixes:
         multi = bool((f := ds.field(child)) and f.multi) or child.endswith("CODES")
 
@@ -337,12 +422,31 @@ def _prefix_fns(ds: DataSet) -> list[CheckFn]:
                         "error",
                     )
 
-        out.append(check)
+        both = f"c, p = get({child!r}), get({parent!r})"
+        if multi:
+            lines = [
+                both,
+                "if type(c) is str and type(p) is str and c and p:",
+                '    for x in c.split(";"):',
+                "        if x and not x.startswith(p):",
+                "            return False",
+            ]
+        else:
+            lines = [
+                both,
+                "if type(c) is str and type(p) is str and c and p and not c.startswith(p):",
+                "    return False",
+            ]
+        guard = Guard(lines)
+        out.append((check, guard))
     return out
 
 
-def _future_fn(s: RuleSettings) -> CheckFn:
+def _future_fn(s: RuleSettings) -> Checked:
     last: list[Any] = [None, ""]  # (second, limit string): strftime once per second
+    # the guard's bound: a limit the check computed; the real limit only grows with the
+    # clock (or is fixed, with settings.now), so a value not above it is surely fine
+    seen: list[str] = [""]
 
     def check(rec: dict[str, Any], emit: Emit) -> None:
         v = rec.get("DATA_TIMESTAMP")
@@ -352,7 +456,7 @@ def _future_fn(s: RuleSettings) -> CheckFn:
         if second is None or second != last[0]:
             now = s.now or datetime.now(UTC)
             last[:] = [second, (now.astimezone(CST) + s.future_skew).strftime("%Y%m%d%H%M%S")]
-        limit = last[1]
+        limit = seen[0] = last[1]
         if v > limit and v.isdigit():
             emit(
                 "DATA_TIMESTAMP",
@@ -363,7 +467,32 @@ def _future_fn(s: RuleSettings) -> CheckFn:
                 "error",
             )
 
-    return check
+    guard = Guard(
+        [
+            'v = get("DATA_TIMESTAMP")',
+            "if type(v) is str and v > SEEN{i}[0]:",
+            "    return False",
+        ],
+        {"SEEN{i}": seen},
+    )
+    return check, guard
+
+
+def _always_clean(name: str, guards: list[Guard]) -> Callable[[dict[str, Any]], bool]:
+    """One function running every guard inline: True when no ``always`` check can emit."""
+    body: list[str] = []
+    names: dict[str, Any] = {}
+    for i, g in enumerate(guards):
+        body += ["    " + line.replace("{i}", str(i)) for line in g.lines]
+        names |= {k.replace("{i}", str(i)): v for k, v in g.names.items()}
+    src = "\n".join(["def clean(rec):", "    get = rec.get", *body, "    return True"])
+    code = compile(src, f"<rules for {name}>", "exec")
+    ns: dict[str, Any] = {
+        "__builtins__": {"isinstance": isinstance, "str": str, "type": type, "len": len},
+        **names,
+    }
+    exec(code, ns)  # the source is built above; field ids enter only as repr() literals
+    return cast(Callable[[dict[str, Any]], bool], ns["clean"])
 
 
 @dataclass
@@ -373,6 +502,8 @@ class DatasetRules:
     structural: list[CheckFn] = field(default_factory=list)
     known_fields: frozenset[str] = frozenset()
     aliases: dict[str, str] = field(default_factory=dict)
+    # True when no ``always`` check would emit (the fused guards, see the module text)
+    clean: Callable[[dict[str, Any]], bool] = lambda rec: False
 
 
 def compile_rules(ds: DataSet, d: Dictionary, s: RuleSettings) -> DatasetRules:
@@ -381,13 +512,16 @@ def compile_rules(ds: DataSet, d: Dictionary, s: RuleSettings) -> DatasetRules:
         known_fields=frozenset(ds.field_ids),
         aliases={a: f.id for f in ds.fields for a in f.aliases},
     )
+    checked: list[Checked] = []
     for f in ds.fields:
-        fn = _check_fn(f, d, s, ds)
-        if fn is not None:
-            r.always.append(fn)
+        c = _check_fn(f, d, s, ds)
+        if c is not None:
+            checked.append(c)
         r.structural.append(_structural_fn(f, d))
-    r.always += _conditional_fn(ds)
-    r.always += _prefix_fns(ds)
+    checked += _conditional_fn(ds)
+    checked += _prefix_fns(ds)
     if "DATA_TIMESTAMP" in r.known_fields:
-        r.always.append(_future_fn(s))
+        checked.append(_future_fn(s))
+    r.always = [fn for fn, _ in checked]
+    r.clean = _always_clean(ds.name, [g for _, g in checked])
     return r

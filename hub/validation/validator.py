@@ -66,7 +66,7 @@ class RecordResult:
 
     @property
     def ok(self) -> bool:
-        return not any(i.severity == "error" for i in self.issues)
+        return not self.issues or not any(i.severity == "error" for i in self.issues)
 
 
 @dataclass
@@ -93,6 +93,7 @@ class Validator:
         self.settings = settings or RuleSettings()
         self.limits = limits
         self._rules: dict[str, DatasetRules] = {}
+        self._json: dict[str, Any] = {}  # data set -> compiled JSON Schema validator
         self._known = frozenset(self.dictionary.datasets)
 
     # -- compiled artefacts, built on first use ---------------------------------------
@@ -109,17 +110,23 @@ class Validator:
         path = generated_dir(self.dictionary.spec_version) / "xsd" / "batch.xsd"
         return etree.XMLSchema(etree.parse(str(path), decode.xml_parser()))
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019  (one Validator per process)
     def json_validator(self, name: str) -> Any:
-        path = generated_dir(self.dictionary.spec_version) / "json" / f"{name}.schema.json"
-        return jsonschema_rs.validator_for(json.loads(path.read_text("utf-8")))
+        v = self._json.get(name)
+        if v is None:
+            path = generated_dir(self.dictionary.spec_version) / "json" / f"{name}.schema.json"
+            v = self._json[name] = jsonschema_rs.validator_for(json.loads(path.read_text("utf-8")))
+        return v
 
     # -- one record ----------------------------------------------------------------------
     def check_record(
         self, raw: RawRecord, source: str, schema_ok: bool, schema_errors: list[str] | None = None
     ) -> list[Issue]:
-        issues: list[Issue] = []
         ds_name = raw.dataset
+        if schema_ok and raw.problem is None and (raw.op is None or raw.op in OP_VALUES):
+            rules = self._rules.get(ds_name)
+            if rules is not None and rules.clean(raw.fields):
+                return []  # the common case: the guards say no rule can object
+        issues: list[Issue] = []
 
         def emit(fid: str, rule: str, value: Any, message: str, severity: Severity) -> None:
             v = None if value is None else (value if isinstance(value, str) else str(value))
@@ -229,8 +236,8 @@ class Validator:
     def _rename_aliases(self, raw: RawRecord) -> None:
         if raw.dataset not in self._known:
             return
-        rules = self.rules(raw.dataset)
-        if not rules.aliases or not any(k in rules.aliases for k in raw.fields):
+        rules = self._rules.get(raw.dataset) or self.rules(raw.dataset)
+        if not rules.aliases or rules.aliases.keys().isdisjoint(raw.fields):
             return
         raw.fields = {rules.aliases.get(k, k): v for k, v in raw.fields.items()}
         if raw.element is not None:
@@ -242,17 +249,29 @@ class Validator:
         if raw.problem or raw.dataset not in self._known:
             return self.check_record(raw, source, True)
         self._rename_aliases(raw)
-        v = self.json_validator(raw.dataset)
+        v = self._json.get(raw.dataset) or self.json_validator(raw.dataset)
         if v.is_valid(raw.fields):
             ok, errors = True, None
+            fields = raw.fields
+            if None in fields.values():  # JSON null means "not given"
+                fields = raw.fields = {k: x for k, x in fields.items() if x is not None}
+            if (raw.op is None or raw.op in OP_VALUES) and self._rules[raw.dataset].clean(fields):
+                return []  # the common case, without the general path below
         else:
+            if raw.text is not None:  # a JSONL line decoded with its block: the exact checks
+                problem = decode.strict_problem(raw.text, raw.line, self.limits)
+                if problem is not None:
+                    raw.problem, raw.dataset, raw.fields = problem, "", {}
+                    raw.op = raw.key = None
+                    raw.text = raw.text.rstrip()
+                    return self.check_record(raw, source, True)
             ok = False
             errors = [
                 f"{'/'.join(map(str, e.instance_path)) or '(record)'}: {e.message}"
                 for e in v.iter_errors(raw.fields)
             ]
         # JSON null means "not given"
-        if any(x is None for x in raw.fields.values()):
+        if None in raw.fields.values():
             raw.fields = {k: x for k, x in raw.fields.items() if x is not None}
         return self.check_record(raw, source, ok, errors)
 
@@ -260,10 +279,22 @@ class Validator:
         self, data: bytes, source: str, on_record: Callable[[int], None] | None
     ) -> Iterator[RecordResult]:
         tree = decode.parse_xml(data, source)
+        schema = self.xml_schema
+        if schema.validate(tree):  # the common case: records stream from the valid tree
+            for raw in decode.xml_records(tree, self._known):
+                issues = self.check_record(raw, source, True)
+                if issues and raw.element is not None:
+                    raw.text = etree.tostring(raw.element, encoding="utf-8")
+                raw.element = None
+                yield RecordResult(raw, issues)
+                if on_record:
+                    on_record(1)
+            return
+        # the schema objects: rename alias fields, validate again, and give each schema
+        # error to the record whose lines it falls in
         raws = list(decode.xml_records(tree, self._known))
         for raw in raws:
             self._rename_aliases(raw)
-        schema = self.xml_schema
         bad: dict[int, list[str]] = {}
         doc_errors: list[str] = []
         if not schema.validate(tree):
