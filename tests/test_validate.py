@@ -6,6 +6,7 @@ import collections
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -241,3 +242,33 @@ def test_the_fused_guards_never_pass_a_record_a_check_objects_to(
         elif rules.clean(fields):
             passed += 1
     assert flagged >= 20 and passed >= 100  # both sides were exercised
+
+
+def test_several_processes_report_exactly_what_one_does(
+    validator: Validator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.validation import parallel
+
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    calls: list[int] = []
+    real = parallel.validate_jsonl
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        calls.append(args[3])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(parallel, "validate_jsonl", spy)
+    gen = Generator(seed=6)
+    records = gen.batch(6)
+    gen.inject_defects(records, 0.2)
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in records]
+    lines[10:10] = [b"", b"   ", b"{broken"]  # blank lines are not records; broken ones are
+    path = tmp_path / "many.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    one = validator.validate_file(path)
+    seen: list[int] = []
+    three = Validator(workers=3).validate_file(path, on_record=seen.append)
+    assert (three.records, three.valid) == (one.records, one.valid)
+    assert three.issues == one.issues and len(one.issues) > 20
+    assert sum(seen) == one.records  # every worker's progress reached the caller
+    assert calls == [3]  # and it was the three-process path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,15 +36,22 @@ BIG_FILE = 2 * 1024 * 1024  # show a progress bar from this size on
     show_default=True,
     help="Issues shown in the table (all are counted; --format json prints all).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=min(os.cpu_count() or 1, 4),
+    show_default=True,
+    help="Processes for one large JSONL file (1: validate in this process only).",
+)
 def validate(
-    files: tuple[Path, ...], out_format: str, input_format: str | None, max_rows: int
+    files: tuple[Path, ...], out_format: str, input_format: str | None, max_rows: int, workers: int
 ) -> None:
     """Validate batch files against the dictionary, schemas and rules.
 
     Exit status: 0 all records valid, 1 data issues found, 2 unreadable input or usage error.
     """
     err = Console(stderr=True)
-    validator = Validator()
+    validator = Validator(workers=workers)
     reports: list[FileReport] = []
     unreadable: list[InputError] = []
     for path in files:

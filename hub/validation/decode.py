@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,7 +24,7 @@ from hub.validation.limits import DEFAULT_LIMITS, Limits
 BATCH_ROOTS = ("BATCH",)
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRecord:
     """One record as decoded, before validation."""
 
@@ -36,7 +36,7 @@ class RawRecord:
     line: int | None = None
     element: etree._Element | None = None  # XML only
     problem: str | None = None  # set when the record could not be decoded at all
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] | None = None  # envelope keys besides dataset, op, key, record
     text: bytes | None = None  # the record as received (JSONL line; XML element if failed)
 
 
@@ -231,7 +231,7 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
     extra = (
         {k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS}
         if not obj.keys() <= _ENVELOPE_KEYS
-        else {}
+        else None
     )
     problem = None
     if not isinstance(dataset, str):
@@ -262,7 +262,7 @@ BLOCK_LINES = 100
 
 
 def jsonl_records(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:
-    return _jsonl_lines(data.split(b"\n"), 1, 0, limits)
+    return jsonl_lines(data.split(b"\n"), 1, 0, limits)
 
 
 def jsonl_stream(
@@ -271,13 +271,13 @@ def jsonl_stream(
     """JSONL from a stream, a block of lines at a time: memory does not grow with the file."""
     lineno, index = 1, 0
     while lines := stream.readlines(block_bytes):
-        for raw in _jsonl_lines(lines, lineno, index, limits):
+        for raw in jsonl_lines(lines, lineno, index, limits):
             index = raw.index
             yield raw
         lineno += len(lines)
 
 
-def _jsonl_lines(
+def jsonl_lines(
     lines: list[bytes], first_line: int, index: int, limits: Limits
 ) -> Iterator[RawRecord]:
     """Decode lines a block (BLOCK_LINES) at a time.  The strict checks of ``loads_json``

@@ -59,7 +59,7 @@ def detect_format(path: Path, data: bytes) -> str:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordResult:
     raw: RawRecord
     issues: list[Issue]
@@ -88,8 +88,10 @@ class Validator:
         dictionary: Dictionary | None = None,
         settings: RuleSettings | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        workers: int = 1,
     ) -> None:
         self.dictionary = dictionary or load_dictionary()
+        self.workers = workers  # processes for one large JSONL file (validate_file only)
         self.settings = settings or RuleSettings()
         self.limits = limits
         self._rules: dict[str, DatasetRules] = {}
@@ -213,6 +215,13 @@ class Validator:
             if on_record:
                 on_record(1)
 
+    def iter_lines(
+        self, lines: list[bytes], first_line: int, index: int, source: str
+    ) -> Iterator[RecordResult]:
+        """JSONL lines numbered from ``first_line``, records from ``index + 1``."""
+        for raw in decode.jsonl_lines(lines, first_line, index, self.limits):
+            yield RecordResult(raw, self.check_json(raw, source))
+
     def iter_bytes(
         self, data: bytes, source: str, fmt: str, on_record: Callable[[int], None] | None = None
     ) -> Iterator[RecordResult]:
@@ -333,6 +342,11 @@ class Validator:
     ) -> FileReport:
         data = decode.read_bytes(path, self.limits)
         fmt = fmt or detect_format(path, data)
+        if fmt == "jsonl" and self.workers > 1:
+            from hub.validation import parallel  # noqa: PLC0415  (it imports this module)
+
+            if parallel.worth_it(len(data), self.workers):
+                return parallel.validate_jsonl(self, data, str(path), self.workers, on_record)
         report = FileReport(str(path), fmt)
         for res in self.iter_bytes(data, str(path), fmt, on_record):
             if res.raw.index:
