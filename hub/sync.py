@@ -49,12 +49,7 @@ class BatchOutcome:
 
     @property
     def counts(self) -> Counts | None:
-        if not self.runs:
-            return None
-        c = Counts()
-        for r in self.runs:
-            c.merge(r.counts)
-        return c
+        return Counts.total(r.counts for r in self.runs) if self.runs else None
 
     def as_dict(self) -> dict[str, object]:
         d: dict[str, object] = {"name": self.name, "origin": self.origin, "status": self.status}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
@@ -47,6 +48,13 @@ class Counts:
     def merge(self, other: Counts) -> None:
         for k, v in asdict(other).items():
             setattr(self, k, getattr(self, k) + v)
+
+    @classmethod
+    def total(cls, parts: Iterable[Counts]) -> Counts:
+        c = cls()
+        for p in parts:
+            c.merge(p)
+        return c
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -58,10 +58,7 @@ class Received:
 
     @property
     def counts(self) -> Counts:
-        c = Counts()
-        for r in self.runs:
-            c.merge(r.counts)
-        return c
+        return Counts.total(r.counts for r in self.runs)
 
 
 def _package_row(store: Store, package_id: str) -> Any:

@@ -55,11 +55,8 @@ def _validate_part(
     issues: list[Issue] = []
     for res in validator.iter_lines(lines, first_line, index, source):
         records += 1
-        if res.issues:
-            issues.extend(res.issues)
-            valid += res.ok
-        else:
-            valid += 1
+        valid += res.ok
+        issues.extend(res.issues)
         pending += 1
         if progress is not None and pending >= PROGRESS_EVERY:
             progress(pending)

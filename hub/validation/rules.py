@@ -242,6 +242,15 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
 
     cache: dict[str, tuple[str, str] | None] = {}
 
+    def verdict(item: str) -> tuple[str, str] | None:
+        """(rule, reason) for a bad item, None for a good one; remembered per value."""
+        r = cache.get(item, _MISS)
+        if r is _MISS:
+            r = problems(item)
+            if len(cache) < CACHE_ENTRIES:
+                cache[item] = r
+        return r
+
     multi = f.multi
     label = f.name_cn or fid
 
@@ -252,41 +261,28 @@ def _check_fn(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Check
         if type_field is not None and rec.get(type_field) not in id_types:
             return
         for item in v.split(";") if multi else (v,):
-            r = cache.get(item, _MISS)
-            if r is _MISS:
-                r = problems(item)
-                if len(cache) < CACHE_ENTRIES:
-                    cache[item] = r
+            r = verdict(item)
             if r:
                 emit(fid, r[0], item, f"{label} {r[1]}", "error")
 
-    def fails(item: str) -> bool:
-        """The check's verdict on one item (a cache miss or a known bad value)."""
-        r = cache.get(item, _MISS)
-        if r is _MISS:
-            r = problems(item)
-            if len(cache) < CACHE_ENTRIES:
-                cache[item] = r
-        return r is not None
-
     when_type = f" and get({type_field!r}) in ID_TYPES{{i}}" if type_field else ""
-    # a value the cache knows good is None there: no call; anything else asks ``fails``
+    # a value the cache knows good is None there: no call; anything else asks ``verdict``
     lines = [f"v = get({fid!r})"]
     if multi:
         lines += [
             f"if type(v) is str and v{when_type}:",
             '    for x in v.split(";"):',
-            "        if CACHE{i}.get(x, MISS) is not None and FAILS{i}(x):",
+            "        if CACHE{i}.get(x, MISS) is not None and VERDICT{i}(x):",
             "            return False",
         ]
     else:
         lines += [
             f"if type(v) is str and v{when_type} and CACHE{{i}}.get(v, MISS) is not None"
-            " and FAILS{i}(v):",
+            " and VERDICT{i}(v):",
             "    return False",
         ]
     return check_id, Guard(
-        lines, {"CACHE{i}": cache, "FAILS{i}": fails, "MISS": _MISS, "ID_TYPES{i}": id_types}
+        lines, {"CACHE{i}": cache, "VERDICT{i}": verdict, "MISS": _MISS, "ID_TYPES{i}": id_types}
     )
 
 

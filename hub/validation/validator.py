@@ -245,7 +245,7 @@ class Validator:
     def _rename_aliases(self, raw: RawRecord) -> None:
         if raw.dataset not in self._known:
             return
-        rules = self._rules.get(raw.dataset) or self.rules(raw.dataset)
+        rules = self.rules(raw.dataset)
         if not rules.aliases or rules.aliases.keys().isdisjoint(raw.fields):
             return
         raw.fields = {rules.aliases.get(k, k): v for k, v in raw.fields.items()}
@@ -258,14 +258,9 @@ class Validator:
         if raw.problem or raw.dataset not in self._known:
             return self.check_record(raw, source, True)
         self._rename_aliases(raw)
-        v = self._json.get(raw.dataset) or self.json_validator(raw.dataset)
+        v = self.json_validator(raw.dataset)
         if v.is_valid(raw.fields):
             ok, errors = True, None
-            fields = raw.fields
-            if None in fields.values():  # JSON null means "not given"
-                fields = raw.fields = {k: x for k, x in fields.items() if x is not None}
-            if (raw.op is None or raw.op in OP_VALUES) and self._rules[raw.dataset].clean(fields):
-                return []  # the common case, without the general path below
         else:
             if raw.text is not None:  # a JSONL line decoded with its block: the exact checks
                 problem = decode.strict_problem(raw.text, raw.line, self.limits)
