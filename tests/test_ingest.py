@@ -24,6 +24,7 @@ from hub.store.models import (
     EntityClaim,
     Hold,
     Quarantine,
+    RecordRef,
     RecordVersion,
     Sighting,
     SyncRun,
@@ -278,9 +279,26 @@ def test_validation_in_a_second_process_gives_the_same_verdicts_and_store(
                     Quarantine.id
                 )
             ).all()
+            # what the validating process prepares (links, entity claims, held envelopes)
+            derived = [
+                conn.execute(select(RecordRef).order_by(*RecordRef.__table__.primary_key)).all(),
+                conn.execute(
+                    select(EntityClaim).order_by(*EntityClaim.__table__.primary_key)
+                ).all(),
+                conn.execute(
+                    select(Hold.record_index, Hold.parent_key, Hold.envelope).order_by(Hold.id)
+                ).all(),
+            ]
         store.dispose()
-        seen[parallel] = (verdicts, [tuple(v) for v in versions], [tuple(q) for q in quarantined])
+        seen[parallel] = (
+            verdicts,
+            [tuple(v) for v in versions],
+            [tuple(q) for q in quarantined],
+            [[tuple(r) for r in rows] for rows in derived],
+        )
     assert seen[True] == seen[False]
+    refs, claims, holds = seen[True][3]
+    assert refs and claims and holds  # each kind of derivation was compared
     verdicts = seen[True][0]
     assert {v.outcome for v in verdicts} >= {
         Outcome.ACCEPTED,

@@ -1,9 +1,11 @@
 """Decoding and validation in a second process, one chunk ahead of reconcile.
 
-Ingest is two stages that do not share state: decode + validate (pure: bytes in, records and
-issues out) and reconcile + write (the store).  On a large input the first runs in a forked
-child that reads the raw object itself and sends each validated chunk through a pipe; the
-parent reconciles chunk n while the child validates chunk n + 1.  The pipe is the only
+Ingest is two stages that do not share state: decode + validate + prepare (pure: bytes in;
+records, issues and each valid record's key, canonical content, hash, links and claims out)
+and place + write (the store).  On a large input the first runs in a forked child that reads
+the raw object itself and sends each chunk through a pipe; the parent reconciles chunk n while
+the child works on chunk n + 1.  A prepared record crosses without its fields (its canonical
+content carries them), which is what makes the parent's share small.  The pipe is the only
 buffer, so the child is never more than a chunk ahead and memory stays flat.
 
 If the parent dies (even by SIGKILL) the child's next send fails with a broken pipe and it
@@ -18,7 +20,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import astuple
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -27,23 +29,27 @@ from typing import cast
 import orjson
 
 from hub.errors import FatalError, InputError
+from hub.reconcile.prepare import Prepared
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
 from hub.validation.validator import RecordResult, Validator
+
+Prep = Callable[[RawRecord, list[Issue]], Prepared | None]
+Pair = tuple[RecordResult, Prepared | None]
 
 
 def available() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def _encode(chunk: list[RecordResult]) -> bytes:
+def _encode(chunk: list[Pair]) -> bytes:
     """A chunk as one JSON document of flat rows: orjson writes and reads it several times
     faster than pickle handles the objects.  A value JSON cannot carry falls back to pickle."""
     rows = [
         (
             r.raw.index,
             r.raw.dataset,
-            r.raw.fields,
+            None if p is not None else r.raw.fields,
             r.raw.op,
             r.raw.key,
             r.raw.line,
@@ -52,37 +58,41 @@ def _encode(chunk: list[RecordResult]) -> bytes:
             # the raw text only where it may be needed: a record with issues can be quarantined
             r.raw.text.decode("utf-8", "surrogateescape") if r.issues and r.raw.text else None,
             [astuple(i) for i in r.issues],
+            None if p is None else tuple(p),  # orjson writes plain tuples only
         )
-        for r in chunk
+        for r, p in chunk
     ]
     try:
         return b"J" + orjson.dumps(rows)
     except TypeError:
-        for r in chunk:
+        for r, _ in chunk:
             r.raw.element = None  # lxml elements do not cross processes; raw.text does
         return b"P" + pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
 
 
-def _decode(data: bytes) -> list[RecordResult]:
+def _decode(data: bytes) -> list[Pair]:
     if data[:1] == b"P":
-        return cast(list[RecordResult], pickle.loads(data[1:]))  # from our own child
+        return cast(list[Pair], pickle.loads(data[1:]))  # from our own child
     return [
-        RecordResult(
-            RawRecord(
-                index,
-                dataset,
-                fields,
-                op,
-                key,
-                line,
-                None,
-                problem,
-                extra or {},
-                text.encode("utf-8", "surrogateescape") if text is not None else None,
+        (
+            RecordResult(
+                RawRecord(
+                    index,
+                    dataset,
+                    fields if fields is not None else {},
+                    op,
+                    key,
+                    line,
+                    None,
+                    problem,
+                    extra or {},
+                    text.encode("utf-8", "surrogateescape") if text is not None else None,
+                ),
+                [Issue(*i) for i in issues],
             ),
-            [Issue(*i) for i in issues],
+            Prepared(*p) if p is not None else None,
         )
-        for index, dataset, fields, op, key, line, problem, extra, text, issues in orjson.loads(
+        for index, dataset, fields, op, key, line, problem, extra, text, issues, p in orjson.loads(
             memoryview(data)[1:]
         )
     ]
@@ -96,15 +106,16 @@ def _child(
     origin: str,
     fmt: str,
     n: int,
+    prep: Prep,
 ) -> None:
     # the fork copied the parent's reading end too: close it, or the pipe never breaks
     # when the parent dies and this process would wait on a full pipe for ever
     theirs.close()
     try:
-        buf: list[RecordResult] = []
+        buf: list[Pair] = []
         with path.open("rb") as fh:
             for r in validator.iter_stream(fh, origin, fmt):
-                buf.append(r)
+                buf.append((r, prep(r.raw, r.issues)))
                 if len(buf) >= n:
                     out.send(("chunk", _encode(buf)))
                     buf = []
@@ -123,13 +134,14 @@ def _child(
 
 
 def validated_chunks(
-    validator: Validator, path: Path, origin: str, fmt: str, n: int
-) -> Iterator[list[RecordResult]]:
-    """Chunks of at most ``n`` validated records of the file at ``path``, from a child."""
+    validator: Validator, path: Path, origin: str, fmt: str, n: int, prep: Prep
+) -> Iterator[list[Pair]]:
+    """Chunks of at most ``n`` validated records of the file at ``path``, each with what
+    ``prep`` derives from it, from a child."""
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child, args=(send, recv, validator, path, origin, fmt, n), daemon=True
+        target=_child, args=(send, recv, validator, path, origin, fmt, n, prep), daemon=True
     )
     proc.start()
     send.close()

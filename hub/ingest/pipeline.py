@@ -27,7 +27,7 @@ from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
 from hub.errors import InputError
 from hub.ingest.outcome import Counts, Verdict
-from hub.ingest.parallel import available, validated_chunks
+from hub.ingest.parallel import Pair, available, validated_chunks
 from hub.ingest.reconciler import Item, Reconciler
 from hub.mapping.compiled import Mapping
 from hub.mapping.records import ROW_FORMAT, iter_mapped
@@ -195,18 +195,18 @@ def ingest_stream(
                 )
             elif settings.parallel_validation and large and available():
                 chunks = validated_chunks(
-                    validator, store.raw.path(sha), origin, fmt, settings.chunk_records
+                    validator, store.raw.path(sha), origin, fmt, settings.chunk_records, rec.prepare
                 )
             else:
                 fh = stack.enter_context(store.raw.open(sha))
                 chunks = _chunks(validator.iter_stream(fh, origin, fmt), settings.chunk_records)
             for chunk, last in _with_last(chunks):
                 items = [
-                    Item(r.raw.index, r.raw, r.issues, item_fmt, source, sha)
-                    for r in chunk
+                    Item(r.raw.index, r.raw, r.issues, item_fmt, source, sha, None, p)
+                    for r, p in chunk
                     if r.raw.index  # index 0: a document-level result (its issues only)
                 ]
-                doc_issues = [i for r in chunk if not r.raw.index for i in r.issues]
+                doc_issues = [i for r, _ in chunk if not r.raw.index for i in r.issues]
                 if doc_issues:
                     raise InputError(
                         origin, doc_issues[0].message, code="schema.document"
@@ -255,9 +255,9 @@ def _bulk_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _with_last(chunks: Iterator[list[RecordResult]]) -> Iterator[tuple[list[RecordResult], bool]]:
+def _with_last(chunks: Iterator[list[Pair]]) -> Iterator[tuple[list[Pair], bool]]:
     """Each chunk with a flag that says it is the input's last (one chunk of look-ahead)."""
-    prev: list[RecordResult] | None = None
+    prev: list[Pair] | None = None
     for chunk in chunks:
         if prev is not None:
             yield prev, False
@@ -266,10 +266,11 @@ def _with_last(chunks: Iterator[list[RecordResult]]) -> Iterator[tuple[list[Reco
         yield prev, True
 
 
-def _chunks(results: Iterator[RecordResult], n: int) -> Iterator[list[RecordResult]]:
-    chunk: list[RecordResult] = []
+def _chunks(results: Iterator[RecordResult], n: int) -> Iterator[list[Pair]]:
+    """Records in chunks of ``n``, not prepared (the reconciler derives what it needs)."""
+    chunk: list[Pair] = []
     for r in results:
-        chunk.append(r)
+        chunk.append((r, None))
         if len(chunk) >= n:
             yield chunk
             chunk = []

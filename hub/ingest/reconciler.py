@@ -19,7 +19,8 @@ from sqlalchemy import Connection
 from hub.dictionary.loader import Dictionary
 from hub.ingest.outcome import QUARANTINE_RULES, Counts, Outcome, Verdict
 from hub.reconcile.decide import Placement, State, Version, advance
-from hub.reconcile.keys import KeyPlan, canonical, content_hash, key_plans
+from hub.reconcile.keys import KeyPlan, key_plans
+from hub.reconcile.prepare import Prepared, prepare
 from hub.store.bulk import Bulk
 from hub.store.ids import reserve_ids
 from hub.store.models import (
@@ -46,6 +47,7 @@ class Item:
     source: str
     raw_sha256: str | None
     hold_id: int | None = None
+    prep: Prepared | None = None  # derived already (in the validating process)
 
 
 @dataclass
@@ -59,18 +61,22 @@ class _Cur:
     existed: bool  # the row is in the database already
     changed: bool = False  # the current version changed in this chunk
     pending: int | None = None  # index into pending versions of the current version
-    fields: dict[str, Any] | None = None  # the new current version's fields (no re-parse)
+    links: list[tuple[str, str]] | None = None  # the new current version's links
 
 
 @dataclass
 class _Cand:
     item: Item
     plan: KeyPlan
-    key: str
-    op: str
-    content: str
-    hash: str
-    ts: str
+    p: Prepared
+
+    @property
+    def key(self) -> str:
+        return self.p.key
+
+    @property
+    def hash(self) -> str:
+        return self.p.hash
 
 
 @dataclass
@@ -78,7 +84,7 @@ class _Out:
     """What one chunk writes, as rows in the column order of the *_COLS below."""
 
     versions: list[list[Any]] = field(default_factory=list)
-    fields: list[dict[str, Any]] = field(default_factory=list)  # each new version's fields
+    preps: list[Prepared] = field(default_factory=list)  # each new version's derivations
     touched: dict[tuple[str, str], _Cur] = field(default_factory=dict)  # current rows to write
     holds: list[tuple[Any, ...]] = field(default_factory=list)
     conflicts: list[tuple[Any, ...]] = field(default_factory=list)
@@ -176,7 +182,9 @@ class Reconciler:
         cur = self._load_current(db, {(c.plan.dataset, c.key) for _, c in cands})
         known = self._load_hashes(db, cur, cands)
         parents = self._load_parents(db, cands, cur)
-        waiting = self._load_waiting(db, cands)
+        # most chunks of a healthy feed meet an empty hold table: one probe saves two lookups
+        any_held = db.exists("hold", "status = 'held'")
+        waiting = self._load_waiting(db, cands) if any_held else set()
         out = _Out()
         for pos, c in cands:
             verdicts[pos] = self._place(c, cur, known, parents, waiting, out)
@@ -190,23 +198,32 @@ class Reconciler:
         ordered = [verdicts[pos] for pos in range(len(items))]
         result = ChunkResult(ordered, counts)
         new_keys = [(k[0], k[1]) for k, cr in cur.items() if not cr.existed]
-        if new_keys:
+        if new_keys and (any_held or out.holds):
             released = self._release(db, new_keys)
             result.released = released
             counts.released += len(released)
         return result
 
     # -- screening: errors, keys, content --------------------------------------------------
+    def prepare(self, raw: RawRecord, issues: list[Issue]) -> Prepared | None:
+        """What ``_screen`` derives from a record without errors (None for any other); pure,
+        so the validating process may do it (``hub.ingest.parallel``)."""
+        plan = self.plans.get(raw.dataset)
+        if plan is None or any(x.severity == "error" for x in issues):
+            return None
+        return prepare(plan, raw.fields, raw.op)
+
     def _screen(
         self, it: Item, issue_rows: list[dict[str, Any]], quarantine_rows: list[dict[str, Any]]
     ) -> _Cand | Verdict:
         raw = it.raw
         errors = [x for x in it.issues if x.severity == "error"]
-        key = None
+        key = p = None
         plan = self.plans.get(raw.dataset)
         if not errors and plan is not None:
-            key = plan.key(raw.fields)
-            if key is None:
+            p = it.prep or prepare(plan, raw.fields, raw.op)
+            key = p.key if p else None
+            if p is None:
                 missing = [f for f in plan.key_fields if not raw.fields.get(f)]
                 errors = [
                     Issue(
@@ -240,20 +257,10 @@ class Reconciler:
                 first.value,
                 first.message,
             )
-        assert plan is not None and key is not None
+        assert plan is not None and p is not None
         if it.issues:  # warnings only
-            self._issue_rows(it, key, Outcome.ACCEPTED, issue_rows)
-        op = raw.op or "add"
-        canon = canonical(raw.fields)
-        return _Cand(
-            it,
-            plan,
-            key,
-            op,
-            canon.decode(),
-            content_hash(op, canon),
-            str(raw.fields.get("DATA_TIMESTAMP") or ""),
-        )
+            self._issue_rows(it, p.key, Outcome.ACCEPTED, issue_rows)
+        return _Cand(it, plan, p)
 
     def _issue_rows(
         self, it: Item, key: str | None, outcome: Outcome, out: list[dict[str, Any]]
@@ -345,7 +352,7 @@ class Reconciler:
         want = set()
         for _, c in cands:
             if c.plan.parent:
-                pk = c.plan.parent_key(c.item.raw.fields)
+                pk = c.p.parent_key
                 if pk is not None and (c.plan.parent, pk) not in cur:
                     want.add((c.plan.parent, pk))
         return {
@@ -380,8 +387,9 @@ class Reconciler:
             return Verdict(it.index, Outcome.DUPLICATE, ds, c.key, vno, message="already stored")
         entry = cur.get(k)
         # a version that points at an unknown parent waits, whether or not its key is known
+        p = c.p
         if c.plan.parent:
-            pk = c.plan.parent_key(it.raw.fields)
+            pk = p.parent_key
             if (
                 pk is not None
                 and (c.plan.parent, pk) not in parents
@@ -399,7 +407,7 @@ class Reconciler:
                     f"{(self.now + self.hold_for).isoformat(timespec='seconds')}",
                 )
         state, placement = advance(
-            entry.state if entry else None, Version(c.ts, c.hash, c.op == "delete")
+            entry.state if entry else None, Version(p.ts, p.hash, p.op == "delete")
         )
         version_no = state.versions
         slot = len(out.versions)
@@ -409,10 +417,10 @@ class Reconciler:
                 ds,
                 c.key,
                 version_no,
-                c.op,
-                c.content,
-                c.hash,
-                c.ts,
+                p.op,
+                p.content,
+                p.hash,
+                p.ts,
                 it.source,
                 it.raw.key,
                 self.package_id,
@@ -423,26 +431,29 @@ class Reconciler:
                 None,  # received_at, in the driver's form at write time
             ]
         )
-        out.fields.append(it.raw.fields)
+        out.preps.append(p)
         known.setdefault(k, {})[c.hash] = (None, version_no, it.source)
         if entry is None:
-            entry = _Cur(state, None, version_no, it.source, False, True, slot, it.raw.fields)
+            entry = _Cur(state, None, version_no, it.source, False, True, slot, p.links)
             cur[k] = entry
         else:
             if state.current.content_hash == c.hash:
                 entry.source, entry.version_no = it.source, version_no
                 entry.version_id, entry.pending, entry.changed = None, slot, True
-                entry.fields = it.raw.fields
+                entry.links = p.links
             entry.state = state
         out.touched[k] = entry
         if placement is Placement.CONFLICT:
-            out.conflicts.append((ds, c.key, c.ts))
+            out.conflicts.append((ds, c.key, p.ts))
         how = str.__str__(placement)  # a StrEnum member is its value
         return Verdict(it.index, Outcome.ACCEPTED, ds, c.key, version_no, message=how)
 
     def _hold_row(self, c: _Cand, parent_key: str) -> tuple[Any, ...]:
         raw = c.item.raw
-        envelope = {"dataset": raw.dataset, "op": raw.op, "key": raw.key, "record": raw.fields}
+        # the canonical content, not raw.fields: a record prepared in the validating process
+        # comes without its fields, and the envelope must not depend on where it was prepared
+        fields = orjson.loads(c.p.content)
+        envelope = {"dataset": raw.dataset, "op": raw.op, "key": raw.key, "record": fields}
         return (
             self.run_id,
             c.item.source,
@@ -481,9 +492,8 @@ class Reconciler:
             if e.changed:
                 if e.existed:
                     stale.append((ds, key))
-                assert e.fields is not None  # set whenever the current version changes
-                links = dict.fromkeys((f, v[:200]) for f, v in self.plans[ds].links(e.fields))
-                refs += [(ds, key, f, v) for f, v in links]
+                assert e.links is not None  # set whenever the current version changes
+                refs += [(ds, key, f, v) for f, v in e.links]
         db.insert("current_record", CURRENT_COLS, new, copy=True)
         db.update("current_record", CURRENT_COLS[3:], CURRENT_COLS[:2], changed)
         db.delete("record_ref", ("dataset", "business_key"), stale)
@@ -503,16 +513,8 @@ class Reconciler:
     def _claims(self, out: _Out, ids: list[int]) -> list[tuple[Any, ...]]:
         """Entity claims (credit code, role, source, data set) of the new versions."""
         claims: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for row, vid, fields in zip(out.versions, ids, out.fields, strict=True):
-            plan = self.plans[row[1]]
-            if plan.entity_code_field is None:
-                continue
-            code = fields.get(plan.entity_code_field)
-            roles = [plan.entity_role] if plan.entity_role else []
-            if plan.role_field and fields.get(plan.role_field):
-                roles += fields[plan.role_field].split(";")
-            name = fields.get("LEGAL_NAME") or fields.get("NAME")
-            for role in dict.fromkeys(r for r in roles if r):
+        for row, vid, p in zip(out.versions, ids, out.preps, strict=True):
+            for code, role, name in p.claims:
                 k = (code, role, row[8], row[1])
                 old = claims.get(k)
                 if old is None or old[6] <= row[7]:  # one row per key: the newest wins

@@ -90,8 +90,20 @@ class Bulk:
         key_col: str = "business_key",
         where: str = "",
     ) -> list[Any]:
-        """Rows of ``SELECT cols FROM frm WHERE [where AND] (ds, key) in keys``; in the
-        ``ds = ? AND key IN (…)`` OR-form both databases answer from their indexes."""
+        """Rows of ``SELECT cols FROM frm WHERE [where AND] (ds, key) in keys``.  SQLite gets
+        the ``ds = ? AND key IN (…)`` OR-form it answers from its indexes; PostgreSQL two array
+        parameters (one statement text, so psycopg converts and the server plans it once)."""
+        cond_where = where + " AND " if where else ""
+        if self.pg:
+            pairs = sorted(set(keys))
+            if not pairs:
+                return []
+            sql = (
+                f"SELECT {cols} FROM {frm} WHERE {cond_where}({ds_col}, {key_col}) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+            )
+            arrays = ([p[0] for p in pairs], [p[1] for p in pairs])
+            return list(self.conn.exec_driver_sql(sql, arrays).all())
         out: list[Any] = []
         for part in parts(sorted(set(keys))):
             ors, params = [], []
@@ -101,9 +113,14 @@ class Bulk:
                 )
                 params += [ds, *ks]
             cond = " OR ".join(ors)
-            sql = f"SELECT {cols} FROM {frm} WHERE {where + ' AND ' if where else ''}({cond})"
+            sql = f"SELECT {cols} FROM {frm} WHERE {cond_where}({cond})"
             out += self.conn.exec_driver_sql(sql, tuple(params)).all()
         return out
+
+    def exists(self, frm: str, where: str) -> bool:
+        """Whether any row of ``frm`` matches ``where`` (a fixed condition, no parameters)."""
+        sql = f"SELECT 1 FROM {frm} WHERE {where} LIMIT 1"
+        return self.conn.exec_driver_sql(sql).first() is not None
 
     def select_exact(
         self, cols: str, frm: str, key_cols: Sequence[str], keys: Iterable[tuple[Any, ...]]

@@ -42,6 +42,7 @@ def _sqlite_events(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA cache_size=-65536")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps order
         cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # see hub.store.checkpoint
         cur.close()
