@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub.dictionary.loader import use_overlays
 from hub.errors import ConfigError
 
 ENV_CONFIG = "HUB_CONFIG"
@@ -44,6 +45,11 @@ class IngestSection(_Frozen):
     max_input_mb: int = Field(default=50, ge=1)
     parallel_validation: bool = True  # large inputs: validate in a second process
     parallel_from_mb: float = Field(default=4, ge=0)  # what "large" means
+
+
+class DictionarySection(_Frozen):
+    # provincial overlays from schemas/overlays/ (e.g. "fujian"), applied in this order
+    overlays: tuple[str, ...] = ()
 
 
 class _AdapterSection(_Frozen):
@@ -102,6 +108,7 @@ class NodeConfig(_Frozen):
     node: NodeSection = NodeSection()
     store: StoreSection = StoreSection()
     ingest: IngestSection = IngestSection()
+    dictionary: DictionarySection = DictionarySection()
     trust: TrustSection = TrustSection()
     signing: SigningSection = SigningSection()
     http: HttpSection = HttpSection()
@@ -152,13 +159,15 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
 
 
 def load_config(path: Path | None = None, *, check_plugins: bool = True) -> NodeConfig:
-    """Load the node configuration from ``path``, ``$HUB_CONFIG`` or the built-in defaults.
+    """Load the node configuration from ``path``, ``$HUB_CONFIG`` or the built-in defaults,
+    and make its provincial overlays this process's dictionary (``use_overlays``).
 
     Sources and upstream are checked too: each adapter's options against its Options model
     and each mapping against the dictionary (``check_plugins=False`` skips that)."""
     if path is None and os.environ.get(ENV_CONFIG):
         path = Path(os.environ[ENV_CONFIG])
     if path is None:
+        use_overlays(())
         return NodeConfig()
     try:
         raw = tomllib.loads(path.read_text("utf-8"))
@@ -177,6 +186,7 @@ def load_config(path: Path | None = None, *, check_plugins: bool = True) -> Node
                 for e in exc.errors()
             ]
         ) from exc
+    use_overlays(cfg.dictionary.overlays)  # the dictionary the rest of the process uses
     if check_plugins:
         from hub.sources import check_sources  # noqa: PLC0415  (imports the adapters used)
 

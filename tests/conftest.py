@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,16 @@ def xmllint() -> str:
     if path is None:
         pytest.fail("xmllint is missing: scripts/setup.sh installs Debian's libxml2-utils")
     return path
+
+
+def run_xmllint(xmllint: str, xsd: Path, doc: Path) -> subprocess.CompletedProcess[str]:
+    """libxml2's own command-line validator, with the network off: the independent check."""
+    return subprocess.run(
+        [xmllint, "--noout", "--nonet", "--schema", str(xsd), str(doc)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 # -- the store, on SQLite and on the local PostgreSQL ------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import jsonschema_rs
@@ -12,6 +11,7 @@ import xmlschema
 from hub.dictionary import Dictionary
 from hub.dictionary.paths import generated_dir
 from hub.schemagen import build
+from tests.conftest import run_xmllint
 
 
 def test_committed_schemas_are_not_stale(dictionary: Dictionary) -> None:
@@ -21,12 +21,7 @@ def test_committed_schemas_are_not_stale(dictionary: Dictionary) -> None:
 
 def test_xmllint_accepts_generated_batch(xmllint: str, generated: dict[str, Path]) -> None:
     xsd = generated_dir() / "xsd" / "batch.xsd"
-    res = subprocess.run(
-        [xmllint, "--noout", "--nonet", "--schema", str(xsd), str(generated["xml"])],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    res = run_xmllint(xmllint, xsd, generated["xml"])
     assert res.returncode == 0, res.stderr[-2000:]
     assert "validates" in res.stderr
 
@@ -39,12 +34,7 @@ def test_xmllint_rejects_a_broken_batch(
     bad = tmp_path / "bad.xml"
     bad.write_text(text, "utf-8")
     xsd = generated_dir() / "xsd" / "batch.xsd"
-    res = subprocess.run(
-        [xmllint, "--noout", "--nonet", "--schema", str(xsd), str(bad)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    res = run_xmllint(xmllint, xsd, bad)
     assert res.returncode != 0
     assert "PROJECT_CODEX" in res.stderr
 

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hub.config import ENV_CONFIG, NodeConfig, load_config
+from hub.dictionary.loader import Dictionary, load_dictionary
 from hub.errors import ConfigError
 from hub.store.engine import Store, open_store
 
@@ -30,6 +31,24 @@ def config_option(fn: F) -> F:
         help=f"Node configuration (TOML); default ${ENV_CONFIG}, else built-in defaults "
         "(SQLite in ./hub-data).",
     )(fn)
+
+
+def overlay_option(fn: F) -> F:
+    return click.option(
+        "--overlay",
+        "overlays",
+        multiple=True,
+        metavar="NAME",
+        help="A provincial overlay from schemas/overlays/ (e.g. fujian); repeatable.",
+    )(fn)
+
+
+def dictionary_for(overlays: tuple[str, ...]) -> Dictionary:
+    """The national dictionary with ``overlays`` (exit 2 naming the known ones if unknown)."""
+    try:
+        return load_dictionary(overlays=overlays)
+    except ConfigError as exc:
+        fail(exc)
 
 
 def format_option(fn: F) -> F:

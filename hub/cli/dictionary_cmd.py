@@ -112,13 +112,17 @@ def schemas_group() -> None:
 @schemas_group.command("build")
 @click.option("--check", is_flag=True, help="Only compare; exit 1 when committed files are stale.")
 def schemas_build(check: bool) -> None:
-    """Regenerate schemas/generated/ (XSD per data set, batch XSD, JSON Schema 2020-12)."""
-    d = load_dictionary()
-    out = generated_dir(d.spec_version)
-    if check:
-        stale = build.stale(d, out)
-        for rel in stale:
-            click.echo(f"stale: {out / rel}")
-        sys.exit(1 if stale else 0)
-    n = build.write(d, out)
-    click.echo(f"wrote {n} schema files to {out}")
+    """Regenerate schemas/generated/ (XSD per data set, batch XSD, JSON Schema 2020-12): one
+    folder for the national dictionary (v2.0) and one per provincial overlay (v2.0+fujian)."""
+    any_stale = False
+    for d in build.profiles():
+        out = generated_dir(d.profile)
+        if check:
+            stale = build.stale(d, out)
+            for rel in stale:
+                click.echo(f"stale: {out / rel}")
+            any_stale = any_stale or bool(stale)
+            continue
+        n = build.write(d, out)
+        click.echo(f"wrote {n} schema files to {out}")
+    sys.exit(1 if any_stale else 0)

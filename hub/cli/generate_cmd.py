@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from hub.cli.common import dictionary_for, overlay_option
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
 
@@ -45,13 +46,20 @@ from hub.generate.generator import Generator
     default=None,
     help="Also write the planted defects (JSON) here.",
 )
+@overlay_option
 def generate(
-    seed: int, transactions: int, fmt: str, invalid_rate: float, out: Path, defects_out: Path | None
+    seed: int,
+    transactions: int,
+    fmt: str,
+    invalid_rate: float,
+    out: Path,
+    defects_out: Path | None,
+    overlays: tuple[str, ...],
 ) -> None:
     """Write a coherent generated batch (every data set is represented)."""
     if not 0 <= invalid_rate <= 1:
         raise click.BadParameter("expected a number from 0 to 1", param_hint="--invalid-rate")
-    gen = Generator(seed=seed)
+    gen = Generator(seed=seed, dictionary=dictionary_for(overlays))
     records = gen.batch(transactions)
     planted = gen.inject_defects(records, invalid_rate) if invalid_rate else []
     n = write_batch(records, out, fmt)

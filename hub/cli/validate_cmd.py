@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from hub.cli.common import format_option, progress
+from hub.cli.common import dictionary_for, format_option, overlay_option, progress
 from hub.errors import InputError
 from hub.validation.issues import ISSUE_KEYS, Issue
 from hub.validation.validator import FORMATS, FileReport, Validator
@@ -43,15 +43,21 @@ BIG_FILE = 2 * 1024 * 1024  # show a progress bar from this size on
     show_default=True,
     help="Processes for one large JSONL file (1: validate in this process only).",
 )
+@overlay_option
 def validate(
-    files: tuple[Path, ...], out_format: str, input_format: str | None, max_rows: int, workers: int
+    files: tuple[Path, ...],
+    out_format: str,
+    input_format: str | None,
+    max_rows: int,
+    workers: int,
+    overlays: tuple[str, ...],
 ) -> None:
     """Validate batch files against the dictionary, schemas and rules.
 
     Exit status: 0 all records valid, 1 data issues found, 2 unreadable input or usage error.
     """
     err = Console(stderr=True)
-    validator = Validator(workers=workers)
+    validator = Validator(dictionary_for(overlays), workers=workers)
     reports: list[FileReport] = []
     unreadable: list[InputError] = []
     for path in files:

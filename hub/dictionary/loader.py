@@ -1,4 +1,10 @@
-"""Load the dictionary files written by the importer into one frozen Dictionary."""
+"""Load the dictionary files written by the importer into one frozen Dictionary.
+
+A node may enable provincial overlays (``[dictionary] overlays`` in its configuration,
+``hub.dictionary.overlay``).  The configuration loader calls ``use_overlays`` once; from then
+on ``load_dictionary()`` in that process returns the national dictionary with those overlays,
+and everything built on it (schemas, validation, reconcile, the generator) follows.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from pydantic import ValidationError
 
 import hub
 from hub.dictionary.model import CodeSet, DataSet
-from hub.dictionary.paths import dictionary_dir
+from hub.dictionary.overlay import apply_overlay, read_overlay
+from hub.dictionary.paths import dictionary_dir, schemas_dir
 from hub.errors import ConfigError, UsageError
 
 
@@ -21,6 +28,12 @@ class Dictionary:
     datasets: dict[str, DataSet]
     codesets: dict[str, CodeSet]
     by_data_no: dict[str, DataSet] = field(default_factory=dict)
+    overlays: tuple[str, ...] = ()  # provincial overlays applied, in order
+
+    @property
+    def profile(self) -> str:
+        """``2.0``, or ``2.0+fujian`` with an overlay: names the generated schemas' folder."""
+        return "+".join((self.spec_version, *self.overlays))
 
     def dataset(self, name: str) -> DataSet:
         """Find a data set by name (``PROJECT``) or DATA_NO (``500``)."""
@@ -37,7 +50,9 @@ class Dictionary:
         return sum(len(d.fields) for d in self.datasets.values())
 
 
-def read_dictionary(directory: Path, spec_version: str) -> Dictionary:
+def read_dictionary(
+    directory: Path, spec_version: str, overlays: tuple[str, ...] = ()
+) -> Dictionary:
     problems: list[str] = []
     datasets: dict[str, DataSet] = {}
     files = sorted((directory / "datasets").glob("*.json"))
@@ -52,6 +67,10 @@ def read_dictionary(directory: Path, spec_version: str) -> Dictionary:
             problems.append(f"{path}: {exc}")
             continue
         datasets[ds.name] = ds
+    if problems:
+        raise ConfigError(problems)
+    for name in overlays:
+        datasets = apply_overlay(datasets, read_overlay(schemas_dir(), name), spec_version)
     try:
         raw = json.loads((directory / "codesets.json").read_text("utf-8"))
         codesets = {c["name"]: CodeSet.model_validate(c) for c in raw}
@@ -70,10 +89,27 @@ def read_dictionary(directory: Path, spec_version: str) -> Dictionary:
         datasets=datasets,
         codesets=codesets,
         by_data_no={d.data_no: d for d in datasets.values()},
+        overlays=overlays,
     )
 
 
+_node: dict[str, tuple[str, ...]] = {"overlays": ()}  # set once, from the configuration
+
+
+def use_overlays(overlays: tuple[str, ...]) -> None:
+    """Make ``overlays`` this process's default; checks that they load (ConfigError)."""
+    load_dictionary(overlays=overlays)
+    _node["overlays"] = overlays
+
+
+def load_dictionary(
+    spec_version: str = hub.SPEC_VERSION, overlays: tuple[str, ...] | None = None
+) -> Dictionary:
+    """The bundled dictionary for a spec version, with ``overlays`` (default: the node's,
+    see ``use_overlays``); each combination is read once per process."""
+    return _load(spec_version, _node["overlays"] if overlays is None else tuple(overlays))
+
+
 @functools.cache
-def load_dictionary(spec_version: str = hub.SPEC_VERSION) -> Dictionary:
-    """The bundled dictionary for a spec version (read once per process)."""
-    return read_dictionary(dictionary_dir(spec_version), spec_version)
+def _load(spec_version: str, overlays: tuple[str, ...]) -> Dictionary:
+    return read_dictionary(dictionary_dir(spec_version), spec_version, overlays)

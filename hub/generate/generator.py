@@ -87,6 +87,15 @@ class Generator:
             if c.valid_to is None and c.code.endswith("00") and not c.code.endswith("0000")
         )
         self.v = Values(self.rng, regions, base)
+        # provincial overlay data sets of a transaction, by the parent they hang from
+        self.overlay_children = {
+            parent: [
+                ds.name
+                for ds in sorted(self.d.datasets.values(), key=lambda x: int(x.data_no))
+                if ds.overlay and ds.parent and ds.parent.dataset == parent
+            ]
+            for parent in ("TENDER_PROJECT", "SECTION")
+        }
         self.platform = self.v.uscc()
         self.service = self.v.uscc()
         self.serial = 0
@@ -244,6 +253,9 @@ class Generator:
         }
         for day, name in enumerate(ENGINEERING_CHILDREN, start=3):
             out.append(self.record(name, multi, day))
+        first = {**multi, "BID_SECTION_CODE": sections[0]}  # their BID_SECTION_CODE is one code
+        for name in self.overlay_children["TENDER_PROJECT"]:
+            out.append(self.record(name, first, 20))
         for scode, deal in zip(sections, deals, strict=True):
             bidder, bidder_code = self.rng.choice(self.companies)
             sctx = {
@@ -256,6 +268,8 @@ class Generator:
             }
             for day, name in enumerate(SECTION_CHILDREN, start=10):
                 out.append(self.record(name, sctx, day))
+            for name in self.overlay_children["SECTION"]:
+                out.append(self.record(name, sctx, 15))
 
     def procurement(self, out: list[Record]) -> None:
         self.serial += 1

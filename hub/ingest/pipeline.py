@@ -67,10 +67,17 @@ class RunResult:
         }
 
 
-@functools.lru_cache(maxsize=4)
 def default_validator(max_input_mb: int = 50) -> Validator:
-    """One compiled validator per process (compiling schemas and rules takes a while)."""
-    return Validator(limits=Limits(max_input_bytes=max_input_mb * MB))
+    """One compiled validator per process and dictionary (compiling schemas and rules takes a
+    while); the dictionary is the node's, with its provincial overlays."""
+    return _validator(max_input_mb, load_dictionary().profile)
+
+
+@functools.lru_cache(maxsize=4)
+def _validator(max_input_mb: int, profile: str) -> Validator:
+    d = load_dictionary()
+    assert d.profile == profile
+    return Validator(d, limits=Limits(max_input_bytes=max_input_mb * MB))
 
 
 def _now() -> datetime:

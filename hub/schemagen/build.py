@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hub.dictionary.loader import Dictionary
+from hub.dictionary import overlay
+from hub.dictionary.loader import Dictionary, load_dictionary
+from hub.dictionary.paths import schemas_dir
 from hub.schemagen import jsonschema, xsd
 
 
@@ -47,3 +49,10 @@ def write(d: Dictionary, out_dir: Path) -> int:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, "utf-8")
     return len(files)
+
+
+def profiles() -> list[Dictionary]:
+    """Every dictionary the hub ships schemas for: national, and national + each overlay."""
+    return [load_dictionary(overlays=())] + [
+        load_dictionary(overlays=(name,)) for name in overlay.available(schemas_dir())
+    ]

@@ -43,7 +43,7 @@ def dataset_schema(ds: DataSet, d: Dictionary) -> dict[str, Any]:
             required.append(f.id)
     return {
         "$schema": DRAFT,
-        "$id": schema_id(ds.spec_version, ds.name),
+        "$id": schema_id(d.profile, ds.name),
         "title": f"{ds.data_no} {ds.name} {ds.name_cn}",
         "type": "object",
         "properties": props,
@@ -57,7 +57,7 @@ def envelope_schema(d: Dictionary) -> dict[str, Any]:
     names = sorted(d.datasets)
     return {
         "$schema": DRAFT,
-        "$id": schema_id(d.spec_version, "record"),
+        "$id": schema_id(d.profile, "record"),
         "title": "One record with its data set, operation and sender key",
         "type": "object",
         "required": ["dataset", "record"],
@@ -71,7 +71,7 @@ def envelope_schema(d: Dictionary) -> dict[str, Any]:
         "allOf": [
             {
                 "if": {"properties": {"dataset": {"const": n}}},
-                "then": {"properties": {"record": {"$ref": schema_id(d.spec_version, n)}}},
+                "then": {"properties": {"record": {"$ref": schema_id(d.profile, n)}}},
             }
             for n in names
         ],
@@ -81,7 +81,7 @@ def envelope_schema(d: Dictionary) -> dict[str, Any]:
 def batch_schema(d: Dictionary) -> dict[str, Any]:
     return {
         "$schema": DRAFT,
-        "$id": schema_id(d.spec_version, "batch"),
+        "$id": schema_id(d.profile, "batch"),
         "title": "A JSON batch document",
         "type": "object",
         "required": ["records"],
@@ -89,7 +89,7 @@ def batch_schema(d: Dictionary) -> dict[str, Any]:
             "spec_version": {"type": "string"},
             "sender": {"type": "string"},
             "created": {"type": "string"},
-            "records": {"type": "array", "items": {"$ref": schema_id(d.spec_version, "record")}},
+            "records": {"type": "array", "items": {"$ref": schema_id(d.profile, "record")}},
         },
         "additionalProperties": False,
     }

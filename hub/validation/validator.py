@@ -21,8 +21,8 @@ from typing import Any, BinaryIO, cast
 import jsonschema_rs
 from lxml import etree
 
-from hub.dictionary import Dictionary, load_dictionary
-from hub.dictionary.paths import generated_dir
+from hub.dictionary import Dictionary, load_dictionary, overlay
+from hub.dictionary.paths import generated_dir, schemas_dir
 from hub.errors import InputError
 from hub.schemagen.facets import OP_VALUES
 from hub.validation import decode
@@ -98,6 +98,17 @@ class Validator:
         self._json: dict[str, Any] = {}  # data set -> compiled JSON Schema validator
         self._known = frozenset(self.dictionary.datasets)
 
+    @functools.cached_property
+    def _elsewhere(self) -> dict[str, str]:
+        """Data sets of provincial overlays this dictionary does not apply: name -> overlay."""
+        return {
+            x.name: ov.name
+            for name in overlay.available(schemas_dir())
+            if name not in self.dictionary.overlays
+            for ov in [overlay.read_overlay(schemas_dir(), name)]
+            for x in ov.dataset
+        }
+
     # -- compiled artefacts, built on first use ---------------------------------------
     def rules(self, name: str) -> DatasetRules:
         r = self._rules.get(name)
@@ -109,13 +120,13 @@ class Validator:
 
     @functools.cached_property
     def xml_schema(self) -> etree.XMLSchema:
-        path = generated_dir(self.dictionary.spec_version) / "xsd" / "batch.xsd"
+        path = generated_dir(self.dictionary.profile) / "xsd" / "batch.xsd"
         return etree.XMLSchema(etree.parse(str(path), decode.xml_parser()))
 
     def json_validator(self, name: str) -> Any:
         v = self._json.get(name)
         if v is None:
-            path = generated_dir(self.dictionary.spec_version) / "json" / f"{name}.schema.json"
+            path = generated_dir(self.dictionary.profile) / "json" / f"{name}.schema.json"
             v = self._json[name] = jsonschema_rs.validator_for(json.loads(path.read_text("utf-8")))
         return v
 
@@ -151,13 +162,18 @@ class Validator:
             emit("", "record.malformed", None, raw.problem, "error")
             return issues
         if ds_name not in self._known:
+            hint = self._elsewhere.get(ds_name)
             emit(
                 "",
                 "dataset.unknown",
                 ds_name,
-                f"data set {ds_name!r} is not in the "
-                f"dictionary of spec V{self.dictionary.spec_version}; expected a name such "
-                "as PROJECT or SECTION (`hub dictionary list`)",
+                f"data set {ds_name!r} is not in the dictionary {self.dictionary.profile}; "
+                + (
+                    f"it is defined by the provincial overlay {hint!r} (hub validate "
+                    f"--overlay {hint}; a node: [dictionary] overlays)"
+                    if hint
+                    else "expected a name such as PROJECT or SECTION (`hub dictionary list`)"
+                ),
                 "error",
             )
             return issues
