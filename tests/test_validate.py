@@ -13,6 +13,7 @@ import pytest
 from hub.errors import InputError
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
+from hub.validation import rules
 from hub.validation.validator import Validator
 
 
@@ -272,3 +273,22 @@ def test_several_processes_report_exactly_what_one_does(
     assert three.issues == one.issues and len(one.issues) > 20
     assert sum(seen) == one.records  # every worker's progress reached the caller
     assert calls == [3]  # and it was the three-process path
+
+
+def test_verdicts_do_not_depend_on_the_identifier_caches_filling_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caches empty themselves when full (memory stays bounded): with tiny limits, so that
+    they empty all the time, the report must be what it is with roomy ones."""
+    gen = Generator(seed=21)
+    records = gen.batch(8)
+    gen.inject_defects(records, 0.2)
+    path = tmp_path / "d.jsonl"
+    write_batch(records, path, "jsonl")
+    roomy = Validator().validate_file(path).issues
+    monkeypatch.setattr(rules, "CACHE_ENTRIES", 3)
+    monkeypatch.setattr(rules._Budget, "left", 7)
+    tight = Validator()
+    assert tight.validate_file(path).issues == roomy
+    assert any(i.rule.startswith("check.") for i in roomy)
+    assert rules._Budget.left <= 7  # the tight limits were in force
