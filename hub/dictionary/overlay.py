@@ -90,19 +90,7 @@ def read_overlay(schemas: Path, name: str) -> Overlay:
     return ov
 
 
-def national_definitions(datasets: dict[str, DataSet]) -> dict[str, FieldDef]:
-    """Each field identifier's most common national definition (ties: the first table)."""
-    seen: dict[str, Counter[str]] = {}
-    first: dict[str, FieldDef] = {}
-    for ds in sorted(datasets.values(), key=lambda x: int(x.data_no)):
-        for f in ds.fields:
-            shape = f.model_dump_json(include=_SHAPE)
-            seen.setdefault(f.id, Counter())[shape] += 1
-            first.setdefault(f"{f.id}\0{shape}", f)
-    return {fid: first[f"{fid}\0{c.most_common(1)[0][0]}"] for fid, c in seen.items()}
-
-
-_SHAPE = {
+_SHAPE = {  # what typing a field means: everything but its name, notes and required flag
     "kind",
     "max_length",
     "fixed_length",
@@ -114,6 +102,18 @@ _SHAPE = {
     "pattern",
     "typed",
 }
+
+
+def national_definitions(datasets: dict[str, DataSet]) -> dict[str, FieldDef]:
+    """Each field identifier's most common national definition (ties: the first table)."""
+    counts: dict[str, Counter[str]] = {}
+    example: dict[tuple[str, str], FieldDef] = {}
+    for ds in sorted(datasets.values(), key=lambda x: int(x.data_no)):
+        for f in ds.fields:
+            shape = f.model_dump_json(include=_SHAPE)
+            counts.setdefault(f.id, Counter())[shape] += 1
+            example.setdefault((f.id, shape), f)
+    return {fid: example[fid, c.most_common(1)[0][0]] for fid, c in counts.items()}
 
 
 def _field(spec: FieldSpec, key: tuple[str, ...], known: dict[str, FieldDef], ov: str) -> FieldDef:
