@@ -82,6 +82,58 @@ def test_aliases_are_accepted(validator: Validator, tmp_path: Path) -> None:
         assert validator.validate_file(path).issues == []
 
 
+def _quick_equals_full(validator: Validator, path: Path) -> list[Any]:
+    """The JSONL report of ``validate_file`` (a clean block's records checked on the parsed
+    objects) next to ``iter_file`` (one RawRecord per line): same counts, same issues."""
+    quick = validator.validate_file(path)
+    full = list(validator.iter_file(path))
+    assert quick.records == len(full)
+    assert quick.valid == sum(r.ok for r in full)
+    assert quick.issues == [i for r in full for i in r.issues]
+    return quick.issues
+
+
+def test_the_quick_jsonl_tally_reports_what_the_record_path_does(
+    validator: Validator, tmp_path: Path
+) -> None:
+    gen = Generator(seed=31)
+    records = gen.batch(3)
+    gen.inject_defects(records, 0.1)
+    path = tmp_path / "d.jsonl"
+    write_batch(records, path, "jsonl")
+    assert len(_quick_equals_full(validator, path)) > 10
+
+    good = next(r for r in gen.batch(1) if r["dataset"] == "SECTION")
+    aliased = json.loads(json.dumps(good))
+    aliased["record"]["BID_SECTION_NUM"] = aliased["record"].pop("BID_ECTION_NUM")
+    fields = validator.dictionary.datasets["SECTION"].fields
+    optional = next(f.id for f in fields if f.required == "N" and f.id in good["record"])
+    # a duplicate key, both values valid, on a line whose URL has a ':' of its own
+    dup = json.dumps(good).encode()[:-2] + b',"BID_SECTION_CONTENT":"see https://ggzy.example/a"}}'
+    odd: list[tuple[bytes, str | None]] = [  # (line, the rule it must get, None: valid)
+        (dup, "record.malformed"),
+        (b'{"dataset" : "SECTION", "record" : {"A" : "http://x", "A" : "b"}}', "record.malformed"),
+        (
+            json.dumps({"dataset": "SECTION", "record": good["record"], "x": 1}).encode(),
+            "record.malformed",
+        ),  # an envelope key besides dataset, op, key, record
+        (json.dumps({**good, "op": "upsert"}).encode(), "record.op"),
+        (json.dumps(aliased).encode(), None),
+        (json.dumps({**good, "dataset": "NO_SUCH_SET"}).encode(), "dataset.unknown"),
+        (b'{"dataset": {}, "record": {}}', "record.malformed"),
+        (json.dumps({**good, "record": {**good["record"], optional: None}}).encode(), None),
+        (json.dumps({**good, "record": {**good["record"], optional: 5}}).encode(), "format.type"),
+    ]
+    # each odd line inside a block (decode.BLOCK_LINES) of good ones, so that the block as
+    # a whole decides which path the line takes
+    pad = [json.dumps(good).encode()] * 10
+    for line, rule in odd:
+        path.write_bytes(b"\n".join([*pad, line, *pad]) + b"\n")
+        issues = _quick_equals_full(validator, path)
+        assert [i.rule for i in issues] == ([rule] if rule else []), line
+        assert all(i.record == len(pad) + 1 for i in issues)
+
+
 def test_citizen_id_checked_only_for_resident_id_type(validator: Validator, tmp_path: Path) -> None:
     gen = Generator(seed=3)
     records = [r for r in gen.batch(2) if r["dataset"] == "QUALI_PERSON_BASE"][:1]

@@ -280,14 +280,49 @@ def jsonl_stream(
 def jsonl_lines(
     lines: list[bytes], first_line: int, index: int, limits: Limits
 ) -> Iterator[RawRecord]:
+    """Records of ``lines`` numbered from ``first_line``, records from ``index + 1``."""
+    for block in jsonl_blocks(lines, first_line, limits):
+        for item in block.items:
+            index += 1
+            yield block.record(item, index)
+
+
+@dataclass(slots=True)
+class JsonlBlock:
+    """Up to BLOCK_LINES parsed lines: (line number, bytes, object or None).  ``flat`` says
+    the block passed the strict checks as a whole, so each object stands as parsed."""
+
+    items: list[tuple[int, bytes, Any]]
+    flat: bool
+    long_digits: bool
+    limits: Limits
+
+    def record(self, item: tuple[int, bytes, Any], index: int) -> RawRecord:
+        lineno, line, obj = item
+        if not self.flat:
+            try:
+                obj = loads_json(line, self.limits, self.long_digits)
+            except (ValueError, RecursionError) as exc:
+                return RawRecord(
+                    index, "", {}, line=lineno, problem=f"line {lineno}: {exc}", text=line.rstrip()
+                )
+        raw = _envelope(obj, index, lineno)
+        raw.text = line
+        return raw
+
+
+def jsonl_blocks(lines: list[bytes], first_line: int, limits: Limits) -> Iterator[JsonlBlock]:
     """Decode lines a block (BLOCK_LINES) at a time.  The strict checks of ``loads_json``
     (duplicate keys, depth, long numbers) run once on a whole block when it can be shown
-    clean at once: no ``[``, and, whitespace removed, as many ``":`` as the parsed envelopes
-    and records have keys.  Each line has at least one ``":`` per key it spells, so the
-    counts agree only if every line spells each of its keys once (no duplicate lost) and
-    holds no nested object with keys.  Record fields are then scalars (or ``{}``); a number
-    among them, which the schema refuses anyway, sends the record back through
-    ``strict_problem``.  Any other block is checked line by line."""
+    clean at once: no ``[``, and as many keys spelled as the parsed envelopes and records
+    have.  Every key spelled is followed by its own ``:`` (after optional whitespace), so
+    the block's ``:`` bytes that do not begin ``://`` (a URL; never a key's, as no JSON
+    value starts with ``/``) bound the keys spelled from above, as do its ``":`` once
+    whitespace is gone; either bound equal to the parsed count means every line spells each
+    of its keys once (no duplicate lost) and holds no nested object with keys.  Record
+    fields are then scalars (or ``{}``); a number among them, which the schema refuses
+    anyway, sends the record back through ``strict_problem``.  Any other block is checked
+    line by line."""
     for start in range(0, len(lines), BLOCK_LINES):
         part = lines[start : start + BLOCK_LINES]
         block = b"\n".join(part)
@@ -304,40 +339,27 @@ def jsonl_lines(
                 except orjson.JSONDecodeError:
                     flat = False
                 else:
-                    if type(obj) is dict and type(rec := obj.get("record")) is dict:
+                    if (
+                        type(obj) is dict
+                        and type(rec := obj.get("record")) is dict
+                        and (len(obj) == 2 or _plain_envelope(obj))
+                    ):
                         keys += len(obj) + len(rec)
-                        if len(obj) > 2 and not _plain_envelope(obj):
-                            flat = False
                     else:
                         flat = False
             items.append((lineno, line, obj))
-        flat = flat and block.translate(None, _JSON_SPACE).count(b'":') == keys
+        flat = flat and (
+            block.count(b":") - block.count(b"://") == keys
+            or block.translate(None, _JSON_SPACE).count(b'":') == keys
+        )
         long_digits = not flat and has_digit_run(block, limits.json_max_int_digits)
-        for lineno, line, parsed in items:
-            index += 1
-            obj = parsed
-            if not flat:
-                try:
-                    obj = loads_json(line, limits, long_digits)
-                except (ValueError, RecursionError) as exc:
-                    yield RawRecord(
-                        index,
-                        "",
-                        {},
-                        line=lineno,
-                        problem=f"line {lineno}: {exc}",
-                        text=line.rstrip(),
-                    )
-                    continue
-            raw = _envelope(obj, index, lineno)
-            raw.text = line
-            yield raw
+        yield JsonlBlock(items, flat, long_digits, limits)
 
 
 def _plain_envelope(obj: dict[str, Any]) -> bool:
     """dataset, record and optional string op and key, nothing else."""
     return (
-        len(obj) <= 4
+        obj.keys() <= _ENVELOPE_KEYS
         and type(obj.get("dataset")) is str
         and type(obj.get("op", "")) is str
         and type(obj.get("key", "")) is str

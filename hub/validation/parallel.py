@@ -51,19 +51,21 @@ def _validate_part(
     source: str,
     progress: Callable[[int], None] | None,
 ) -> tuple[int, int, list[Issue]]:
-    records = valid = pending = 0
-    issues: list[Issue] = []
-    for res in validator.iter_lines(lines, first_line, index, source):
-        records += 1
-        valid += res.ok
-        issues.extend(res.issues)
-        pending += 1
-        if progress is not None and pending >= PROGRESS_EVERY:
+    if progress is None:
+        return validator.tally_lines(lines, first_line, index, source)
+    pending = 0
+
+    def every(n: int) -> None:  # a child tells its parent every PROGRESS_EVERY records
+        nonlocal pending
+        pending += n
+        if pending >= PROGRESS_EVERY:
             progress(pending)
             pending = 0
-    if progress is not None and pending:
+
+    result = validator.tally_lines(lines, first_line, index, source, every)
+    if pending:
         progress(pending)
-    return records, valid, issues
+    return result
 
 
 def _child(
