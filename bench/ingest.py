@@ -46,10 +46,23 @@ def make_file(path: Path, n: int, seed: int) -> None:
 
 
 # -- workers (each runs in its own process) ------------------------------------------------
+def bare_table(md: Any, name: str) -> Any:
+    """The bare baseline's one table: (id, dataset, content), no index."""
+    from sqlalchemy import Column, Integer, String, Table, Text
+
+    return Table(
+        name,
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("dataset", String(64)),
+        Column("content", Text),
+    )
+
+
 def run_bare(path: Path, url: str) -> int:
     import jsonschema_rs
     import orjson
-    from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine
+    from sqlalchemy import MetaData, create_engine
 
     from hub.dictionary.paths import generated_dir
 
@@ -60,13 +73,7 @@ def run_bare(path: Path, url: str) -> int:
         if p.name not in ("batch.schema.json", "record.schema.json")
     }
     md = MetaData()
-    t = Table(
-        "bare_record",
-        md,
-        Column("id", Integer, primary_key=True),
-        Column("dataset", String(64)),
-        Column("content", Text),
-    )
+    t = bare_table(md, "bare_record")
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     md.create_all(engine)
     n, rows = 0, []

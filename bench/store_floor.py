@@ -121,20 +121,14 @@ def write_floor(rows: dict[str, list[tuple[Any, ...]]], data_dir: Path, chunk: i
 
 def bare_floor(path: Path, url: str) -> tuple[float, float]:
     """(the bare baseline end to end, its inserts alone) in seconds."""
-    from ingest import run_bare  # type: ignore[import-not-found]  # bench/ is on the path
-    from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine
+    from ingest import bare_table, run_bare  # type: ignore[import-not-found]  # bench/ on path
+    from sqlalchemy import MetaData, create_engine
 
     t = time.perf_counter()
     run_bare(path, url)
     whole = time.perf_counter() - t
     md = MetaData()
-    table = Table(
-        "bare_again",
-        md,
-        Column("id", Integer, primary_key=True),
-        Column("dataset", String(64)),
-        Column("content", Text),
-    )
+    table = bare_table(md, "bare_again")
     engine = create_engine(url)
     md.create_all(engine)
     rows = [
