@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,15 +96,16 @@ def write_floor(rows: dict[str, list[tuple[Any, ...]]], data_dir: Path, chunk: i
         defaultdict(list) for _ in range(0, len(rows["record_version"]), chunk)
     ]
     vid_of = {(r[0], r[1]): r[3] for r in rows["current_record"]}
+    version_of: dict[str, Callable[[tuple[Any, ...]], int]] = {
+        "record_version": lambda r: r[0],
+        "current_record": lambda r: r[3],
+        "record_ref": lambda r: vid_of[r[0], r[1]],
+        "entity_claim": lambda r: r[5],
+    }
     for table, tr in rows.items():
+        vid = version_of[table]
         for r in tr:
-            vid = {
-                "record_version": lambda r: r[0],
-                "current_record": lambda r: r[3],
-                "record_ref": lambda r: vid_of[r[0], r[1]],
-                "entity_claim": lambda r: r[5],
-            }[table](r)
-            parts[(vid - 1) // chunk][table].append(r)
+            parts[(vid(r) - 1) // chunk][table].append(r)
     t_all = time.perf_counter()
     for part in parts:
         with store.write() as conn:

@@ -139,7 +139,7 @@ class Validator:
         self, raw: RawRecord, source: str, schema_ok: bool, schema_errors: list[str] | None = None
     ) -> list[Issue]:
         ds_name = raw.dataset
-        if schema_ok and raw.problem is None and (raw.op is None or raw.op in OP_VALUES):
+        if schema_ok and raw.problem is None and raw.op in _PLAIN_OPS:
             rules = self._rules.get(ds_name)
             if rules is not None and rules.clean(raw.fields):
                 return []  # the common case: the guards say no rule can object
@@ -235,13 +235,6 @@ class Validator:
             if on_record:
                 on_record(1)
 
-    def iter_lines(
-        self, lines: list[bytes], first_line: int, index: int, source: str
-    ) -> Iterator[RecordResult]:
-        """JSONL lines numbered from ``first_line``, records from ``index + 1``."""
-        for raw in decode.jsonl_lines(lines, first_line, index, self.limits):
-            yield RecordResult(raw, self.check_json(raw, source))
-
     def tally_lines(
         self,
         lines: list[bytes],
@@ -250,12 +243,12 @@ class Validator:
         source: str,
         progress: Callable[[int], None] | None = None,
     ) -> tuple[int, int, list[Issue]]:
-        """(records, valid records, issues) of JSONL lines, as ``iter_lines`` would give
-        them, for a caller that wants the verdict only (``hub validate``).  A record of a
-        block that passed the strict checks whole, known data set, plain operation and no
-        alias is checked on its parsed object as it stands: schema, then the fused guards;
-        any other record, or one these find fault with, takes the path of ``iter_lines``
-        and has its issues worded there."""
+        """(records, valid records, issues) of JSONL lines numbered from ``first_line``,
+        records from ``index + 1``, for a caller that wants the verdict only (``hub
+        validate``).  A record of a block that passed the strict checks whole, known data
+        set, plain operation and no alias is checked on its parsed object as it stands:
+        schema, then the fused guards; any other record, or one these find fault with,
+        becomes a RawRecord and has its issues worded by ``check_json``."""
         records = valid = 0
         issues: list[Issue] = []
         fast = self._fast_json
