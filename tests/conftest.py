@@ -18,7 +18,6 @@ from hub.store.engine import Store, open_store
 from hub.validation.validator import Validator
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_TABLES = ROOT.parent / "shared" / "spec" / "tables.json"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.dictionary import importer, load_dictionary
-from hub.dictionary.paths import dictionary_dir, generated_dir, schemas_dir
+from hub.dictionary.paths import dictionary_dir, generated_dir, reference_tables, schemas_dir
 from hub.errors import ConfigError, UsageError
 from hub.schemagen import build
 
@@ -25,12 +25,13 @@ def dictionary_group() -> None:
     "--tables",
     "tables_json",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Appendix A as JSON (shared/spec/tables.json).",
+    default=None,
+    help="Appendix A as JSON (default: schemas/reference/appendix-a-v2.0.json).",
 )
 @click.option("--check", is_flag=True, help="Only compare; exit 1 when the committed files differ.")
-def dictionary_import(tables_json: Path, check: bool) -> None:
+def dictionary_import(tables_json: Path | None, check: bool) -> None:
     """Rebuild schemas/dictionary/ from Appendix A and the curation overlay."""
+    tables_json = tables_json or reference_tables()
     try:
         datasets, codesets = importer.build(tables_json, schemas_dir())
     except ConfigError as exc:

@@ -1,10 +1,10 @@
 """Build the dictionary files in ``schemas/`` from Appendix A data and the curation overlay.
 
-Inputs: the appendix as JSON (``../shared/spec/tables.json``), ``schemas/curation/v2.0.toml``,
-``schemas/codesets/national.toml``, GB/T 2260 codes from python-stdnum's ``cn/loc.dat`` and
-GB/T 12406 / GB/T 2659 (= ISO 4217 / ISO 3166-1 numeric) from pycountry.  Output: one JSON
-file per data set and one ``codesets.json``; the run is deterministic, so re-importing the
-same inputs gives byte-identical files (a test checks that).
+Inputs: the appendix as JSON (``schemas/reference/appendix-a-v2.0.json``), the curation
+``schemas/curation/v2.0.toml``, ``schemas/codesets/national.toml``, GB/T 2260 codes from
+python-stdnum's ``cn/loc.dat`` and GB/T 12406 / GB/T 2659 (= ISO 4217 / ISO 3166-1 numeric)
+from pycountry.  Output: one JSON file per data set and one ``codesets.json``; the run is
+deterministic, so re-importing the same inputs gives byte-identical files (a test checks it).
 """
 
 from __future__ import annotations

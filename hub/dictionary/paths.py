@@ -26,3 +26,9 @@ def dictionary_dir(spec_version: str = hub.SPEC_VERSION) -> Path:
 
 def generated_dir(spec_version: str = hub.SPEC_VERSION) -> Path:
     return schemas_dir() / "generated" / f"v{spec_version}"
+
+
+def reference_tables(spec_version: str = hub.SPEC_VERSION) -> Path:
+    """Appendix A of the reference as data, carried in ``schemas/reference/`` (its README
+    names the source)."""
+    return schemas_dir() / "reference" / f"appendix-a-v{spec_version}.json"
