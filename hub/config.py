@@ -15,11 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub import ENV_CONFIG, ENV_DATABASE_URL
 from hub.dictionary.loader import use_overlays
 from hub.errors import ConfigError
 
-ENV_CONFIG = "HUB_CONFIG"
-ENV_DATABASE_URL = "HUB_DATABASE_URL"
 DEFAULT_DATA_DIR = "hub-data"
 
 

@@ -42,3 +42,37 @@ def test_validate_exit_codes_and_json(tmp_path: Path) -> None:
 def test_schemas_build_check_passes() -> None:
     res = hub("schemas", "build", "--check")
     assert res.returncode == 0, res.stdout
+
+
+def test_every_listed_command_loads_with_its_sub_commands() -> None:
+    import click
+
+    from hub.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    for name, (_target, line, extra) in COMMANDS.items():
+        cmd = cli.get_command(ctx, name)
+        assert cmd is not None, name
+        assert cmd.help, name
+        assert line.endswith("."), name
+        if isinstance(cmd, click.Group):
+            assert len(extra) <= len(cmd.commands), name
+
+
+def test_version_and_help_import_no_command_module() -> None:
+    code = (
+        "import sys; from hub.cli import cli\n"
+        "try:\n cli(['--help'])\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('hub.cli.') or "
+        "m.split('.')[0] in ('sqlalchemy', 'pydantic', 'rich', 'lxml')))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip().splitlines()[-1] == "['hub.cli.groups']"
+
+
+def test_a_mistyped_command_gets_the_close_match() -> None:
+    res = hub("valdate", "x.jsonl")
+    assert res.returncode == 2
+    assert "did you mean 'validate'?" in res.stderr
+    res = hub("quarantine", "lst")
+    assert "did you mean 'list'?" in res.stderr

@@ -1,64 +1,104 @@
-"""The ``hub`` command line.  Thin: every command calls a library function."""
+"""The ``hub`` command line.  Thin: every command calls a library function.
+
+Each command's module is imported only when it runs (``hub --help`` and ``hub --version``
+load click alone); ``COMMANDS`` names them with the one-line help ``--help`` lists.
+"""
 
 from __future__ import annotations
 
 import click
 
 from hub import __version__
-from hub.cli.dictionary_cmd import dictionary_group, schemas_group
+from hub.cli.groups import LazyGroup
+
+_PKG = "hub.cli.package_cmd"
+# name: (module:attribute, one line for --help, sub-commands from other modules)
+COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "audit": ("hub.cli.db_cmd:audit_group", "The hash-chained audit log.", ()),
+    "db": ("hub.cli.db_cmd:db_group", "The store's schema (Alembic migrations).", ()),
+    "dictionary": (
+        "hub.cli.dictionary_cmd:dictionary_group",
+        "The national data dictionary (data sets, fields, code sets).",
+        (),
+    ),
+    "generate": (
+        "hub.cli.generate_cmd:generate",
+        "Write a coherent generated batch (every data set), optionally with defects.",
+        (),
+    ),
+    "ingest": (
+        "hub.cli.ingest_cmd:ingest",
+        "Store, validate and reconcile one batch file into the store.",
+        (),
+    ),
+    "keys": (f"{_PKG}:keys_group", "Keys and certificates of this node.", ()),
+    "lifecycle": (
+        "hub.cli.show_cmd:lifecycle_cmd",
+        "A whole transaction across data sets, from a PROJECT_CODE or other code.",
+        (),
+    ),
+    "mapping": (
+        "hub.cli.mapping_cmd:mapping_group",
+        "Declarative mappings of source systems (mappings/*.toml).",
+        (),
+    ),
+    "package": (
+        f"{_PKG}:package_group",
+        "Signed packages: build, verify, receive, push, prove.",
+        (
+            "hub.cli.receive_cmd:package_receive",
+            "hub.cli.receive_cmd:package_receipt",
+            "hub.cli.forward_cmd:package_push",
+            "hub.cli.forward_cmd:package_deliveries",
+            "hub.cli.forward_cmd:package_redrive",
+        ),
+    ),
+    "quarantine": (
+        "hub.cli.quarantine_cmd:quarantine_group",
+        "Records that could not be taken as they were: list, show, replay, discard.",
+        (),
+    ),
+    "schemas": (
+        "hub.cli.dictionary_cmd:schemas_group",
+        "The XSD and JSON Schema files generated from the dictionary.",
+        (),
+    ),
+    "serve": (
+        "hub.cli.serve_cmd:serve",
+        "Run the HTTP service: signed packages in, signed receipts out.",
+        (),
+    ),
+    "show": (
+        "hub.cli.show_cmd:show_cmd",
+        "One record: its current version, full history and provenance.",
+        (),
+    ),
+    "stats": (
+        "hub.cli.stats_cmd:stats_cmd",
+        "Counts per library, data set and source; issue rates; open work.",
+        (),
+    ),
+    "sync": (
+        "hub.cli.sync_cmd:sync_cmd",
+        "Pull new batches from configured sources, map, ingest, acknowledge.",
+        (),
+    ),
+    "validate": (
+        "hub.cli.validate_cmd:validate",
+        "Validate batch files against the dictionary, schemas and rules.",
+        (),
+    ),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="hub")
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="hub", package_name="ggzy-exchange-hub")
 def cli() -> None:
     """Data-exchange hub for public-resource-trading platforms (公共资源交易平台)."""
-
-
-cli.add_command(dictionary_group)
-cli.add_command(schemas_group)
-
-
-def _register() -> None:
-    from hub.cli.db_cmd import audit_group, db_group  # noqa: PLC0415
-    from hub.cli.forward_cmd import (  # noqa: PLC0415
-        package_deliveries,
-        package_push,
-        package_redrive,
-    )
-    from hub.cli.generate_cmd import generate  # noqa: PLC0415
-    from hub.cli.ingest_cmd import ingest  # noqa: PLC0415
-    from hub.cli.mapping_cmd import mapping_group  # noqa: PLC0415
-    from hub.cli.package_cmd import keys_group, package_group  # noqa: PLC0415
-    from hub.cli.quarantine_cmd import quarantine_group  # noqa: PLC0415
-    from hub.cli.receive_cmd import package_receipt, package_receive  # noqa: PLC0415
-    from hub.cli.serve_cmd import serve  # noqa: PLC0415
-    from hub.cli.show_cmd import lifecycle_cmd, show_cmd  # noqa: PLC0415
-    from hub.cli.stats_cmd import stats_cmd  # noqa: PLC0415
-    from hub.cli.sync_cmd import sync_cmd  # noqa: PLC0415
-    from hub.cli.validate_cmd import validate  # noqa: PLC0415
-
-    cli.add_command(validate)
-    cli.add_command(generate)
-    cli.add_command(ingest)
-    cli.add_command(show_cmd)
-    cli.add_command(lifecycle_cmd)
-    cli.add_command(quarantine_group)
-    cli.add_command(stats_cmd)
-    cli.add_command(db_group)
-    cli.add_command(audit_group)
-    cli.add_command(keys_group)
-    package_group.add_command(package_receive)
-    package_group.add_command(package_receipt)
-    package_group.add_command(package_push)
-    package_group.add_command(package_deliveries)
-    package_group.add_command(package_redrive)
-    cli.add_command(package_group)
-    cli.add_command(serve)
-    cli.add_command(mapping_group)
-    cli.add_command(sync_cmd)
-
-
-_register()
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 import orjson
@@ -13,10 +13,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hub.config import ENV_CONFIG, NodeConfig, load_config
+from hub import ENV_CONFIG
 from hub.dictionary.loader import Dictionary, load_dictionary
 from hub.errors import ConfigError
-from hub.store.engine import Store, open_store
+
+if TYPE_CHECKING:  # the configuration and the store load only in commands that use them
+    from hub.config import NodeConfig
+    from hub.store.engine import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +66,8 @@ def format_option(fn: F) -> F:
 
 
 def load(config_path: Path | None) -> NodeConfig:
+    from hub.config import load_config  # noqa: PLC0415
+
     try:
         return load_config(config_path)
     except ConfigError as exc:
@@ -70,6 +75,8 @@ def load(config_path: Path | None) -> NodeConfig:
 
 
 def store_for(config_path: Path | None) -> tuple[NodeConfig, Store]:
+    from hub.store.engine import open_store  # noqa: PLC0415
+
     cfg = load(config_path)
     try:
         return cfg, open_store(cfg, migrate=False)

@@ -9,13 +9,14 @@ import click
 from rich.console import Console
 
 from hub.cli.common import config_option, fail, load
+from hub.cli.groups import SuggestingGroup
 from hub.errors import HubError
 from hub.store import audit
 from hub.store.engine import make_engine, open_store
 from hub.store.migrate import current_revision, head_revision
 
 
-@click.group("db")
+@click.group("db", cls=SuggestingGroup)
 def db_group() -> None:
     """The store's schema (Alembic migrations)."""
 
@@ -48,7 +49,7 @@ def status_cmd(config_path: Path | None) -> None:
     sys.exit(0 if cur == head else 1)
 
 
-@click.group("audit")
+@click.group("audit", cls=SuggestingGroup)
 def audit_group() -> None:
     """The hash-chained audit log."""
 

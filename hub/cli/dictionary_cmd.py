@@ -9,13 +9,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from hub.cli.groups import SuggestingGroup
 from hub.dictionary import importer, load_dictionary
 from hub.dictionary.paths import dictionary_dir, generated_dir, reference_tables, schemas_dir
 from hub.errors import ConfigError, UsageError
 from hub.schemagen import build
 
 
-@click.group("dictionary")
+@click.group("dictionary", cls=SuggestingGroup)
 def dictionary_group() -> None:
     """The national data dictionary (data sets, fields, code sets)."""
 
@@ -105,7 +106,7 @@ def dictionary_show(dataset: str) -> None:
     Console().print(t)
 
 
-@click.group("schemas")
+@click.group("schemas", cls=SuggestingGroup)
 def schemas_group() -> None:
     """The XSD and JSON Schema files generated from the dictionary."""
 

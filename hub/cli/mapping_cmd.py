@@ -12,13 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from hub.cli.common import fail, format_option, print_json
+from hub.cli.groups import SuggestingGroup
 from hub.errors import ConfigError, InputError
 from hub.mapping import check_mapping, load_mapping
 from hub.mapping.preview import PreviewRecord, preview
 from hub.validation.validator import Validator
 
 
-@click.group("mapping")
+@click.group("mapping", cls=SuggestingGroup)
 def mapping_group() -> None:
     """Declarative mappings of source systems (mappings/*.toml)."""
 

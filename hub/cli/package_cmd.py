@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.cli.common import config_option, fail, format_option, load, print_json, store_for
+from hub.cli.groups import SuggestingGroup
 from hub.errors import ConfigError, HubError, InputError, UsageError
 from hub.package import archive, testpki
 from hub.package.build import build, data_lines
@@ -41,7 +42,7 @@ def invalid(file: Path, exc: InputError, out_format: str) -> NoReturn:
     sys.exit(2 if exc.code == "archive.unreadable" else 1)
 
 
-@click.group("keys")
+@click.group("keys", cls=SuggestingGroup)
 def keys_group() -> None:
     """Keys and certificates of this node."""
 
@@ -105,7 +106,7 @@ def keys_status(config_path: Path | None, out_format: str) -> None:
     sys.exit(1 if any(r["state"] != "ok" for r in rows) else 0)
 
 
-@click.group("package")
+@click.group("package", cls=SuggestingGroup)
 def package_group() -> None:
     """Signed packages: build, verify, inspect, prove."""
 

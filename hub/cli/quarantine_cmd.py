@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
+from hub.cli.groups import SuggestingGroup
 from hub.errors import UsageError
 from hub.ingest.replay import replay
 from hub.sources import mapping_of
@@ -18,7 +19,7 @@ from hub.store.models import Quarantine, table
 Q = table(Quarantine)
 
 
-@click.group("quarantine")
+@click.group("quarantine", cls=SuggestingGroup)
 def quarantine_group() -> None:
     """Records the hub could not take as they were; raw kept, replayable after a fix."""
 
