@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hub import ENV_CONFIG, ENV_DATABASE_URL
 from hub.dictionary.loader import use_overlays
 from hub.errors import ConfigError
+from hub.suggest import did_you_mean
 
 DEFAULT_DATA_DIR = "hub-data"
+LOCAL_CONFIG = "node.toml"  # used when neither --config nor $HUB_CONFIG names one
 
 
 class _Frozen(BaseModel):
@@ -158,13 +161,15 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
 
 
 def load_config(path: Path | None = None, *, check_plugins: bool = True) -> NodeConfig:
-    """Load the node configuration from ``path``, ``$HUB_CONFIG`` or the built-in defaults,
-    and make its provincial overlays this process's dictionary (``use_overlays``).
+    """Load the node configuration from ``path``, ``$HUB_CONFIG``, ``./node.toml`` or the
+    built-in defaults, and make its provincial overlays this process's dictionary.
 
     Sources and upstream are checked too: each adapter's options against its Options model
     and each mapping against the dictionary (``check_plugins=False`` skips that)."""
     if path is None and os.environ.get(ENV_CONFIG):
         path = Path(os.environ[ENV_CONFIG])
+    if path is None and Path(LOCAL_CONFIG).is_file():
+        path = Path(LOCAL_CONFIG)  # inside a node folder (`hub init`)
     if path is None:
         use_overlays(())
         return NodeConfig()
@@ -178,13 +183,7 @@ def load_config(path: Path | None = None, *, check_plugins: bool = True) -> Node
     try:
         cfg = NodeConfig.model_validate({**raw, "path": path})
     except ValidationError as exc:
-        raise ConfigError(
-            [
-                f"{path}: [{'.'.join(str(p) for p in e['loc'])}] {e['msg']}"
-                f" (got {e.get('input')!r})"
-                for e in exc.errors()
-            ]
-        ) from exc
+        raise ConfigError([_problem(path, e) for e in exc.errors()]) from exc
     use_overlays(cfg.dictionary.overlays)  # the dictionary the rest of the process uses
     if check_plugins:
         from hub.sources import check_sources  # noqa: PLC0415  (imports the adapters used)
@@ -193,6 +192,34 @@ def load_config(path: Path | None = None, *, check_plugins: bool = True) -> Node
         if problems:
             raise ConfigError(problems)
     return cfg
+
+
+def _section_keys(loc: list[str]) -> tuple[list[str], str]:
+    """The keys valid where ``loc`` points (``sources.NAME`` is a SourceSection)."""
+    model: Any = NodeConfig
+    parts = iter(loc)
+    for part in parts:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            break
+        ann = fields[part].annotation
+        if typing.get_origin(ann) is dict:
+            ann = typing.get_args(ann)[1]
+            next(parts, None)  # the entry's own name
+        model = next((a for a in typing.get_args(ann) if isinstance(a, type)), ann)
+    keys = [k for k in getattr(model, "model_fields", {}) if k != "path"]
+    return keys, "section" if model is NodeConfig else "key"
+
+
+def _problem(path: Path, e: Any) -> str:
+    """One validation error as ``file: [section.key] what (got value)``; an unknown key
+    names the close match among the keys valid there."""
+    loc = [str(p) for p in e["loc"]]
+    where = f"{path}: [{'.'.join(loc)}]"
+    if e["type"] == "extra_forbidden":
+        keys, what = _section_keys(loc[:-1])
+        return f"{where} " + did_you_mean(loc[-1], keys, what)
+    return f"{where} {e['msg']} (got {e.get('input')!r})"
 
 
 def resolve_secret(value: str, where: str) -> str:

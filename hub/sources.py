@@ -12,6 +12,7 @@ from hub import plugins
 from hub.config import SourceSection
 from hub.errors import ConfigError
 from hub.interfaces import Adapter, AdapterContext, AdapterOptions
+from hub.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from hub.config import NodeConfig, UpstreamSection
@@ -73,8 +74,8 @@ def context(cfg: NodeConfig, name: str) -> AdapterContext:
 
 def source(cfg: NodeConfig, name: str) -> SourceSection:
     if name not in cfg.sources:
-        known = ", ".join(sorted(cfg.sources)) or "none configured"
-        raise ConfigError(f"unknown source {name!r}; the configured ones are: {known}")
+        where = f" in {cfg.path}" if cfg.path else " (no configuration: --config or $HUB_CONFIG)"
+        raise ConfigError(did_you_mean(name, cfg.sources, "source") + where)
     return cfg.sources[name]
 
 

@@ -123,8 +123,12 @@ def schemas_build(check: bool) -> None:
             stale = build.stale(d, out)
             for rel in stale:
                 click.echo(f"stale: {out / rel}")
+            if not stale:
+                click.echo(f"up to date: {out} ({d.profile})")
             any_stale = any_stale or bool(stale)
             continue
         n = build.write(d, out)
         click.echo(f"wrote {n} schema files to {out}")
+    if any_stale:
+        click.echo("run `hub schemas build` to regenerate them from the dictionary")
     sys.exit(1 if any_stale else 0)

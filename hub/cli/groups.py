@@ -7,20 +7,12 @@ from the table in ``hub/cli/__init__.py`` (a test checks it against the commands
 
 from __future__ import annotations
 
-import difflib
 import importlib
-from collections.abc import Sequence
 from typing import Any
 
 import click
 
-
-def did_you_mean(word: str, choices: Sequence[str], what: str) -> str:
-    """``unknown X 'word'`` with the close matches, or the list of valid ones."""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    if close:
-        return f"unknown {what} {word!r}; did you mean {' or '.join(map(repr, close))}?"
-    return f"unknown {what} {word!r}; known: {', '.join(sorted(choices))}"
+from hub.suggest import did_you_mean
 
 
 class SuggestingGroup(click.Group):

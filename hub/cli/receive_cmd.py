@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from hub.cli.common import config_option, fail, format_option, load, print_json, progress, store_for
 from hub.cli.package_cmd import invalid
@@ -95,7 +97,8 @@ def _print(got: Received, out: Path) -> None:
     r = got.receipt
     if r.refusal is not None:
         c.print(
-            f"[red]REFUSED[/red] {r.refusal.code}: {r.refusal.message}\nnothing was stored; "
+            f"[red]REFUSED[/red] {escape(f'{r.refusal.code}: {r.refusal.message}')}\n"
+            "nothing was stored; "
             f"receipt: {out}",
             highlight=False,
         )
@@ -103,6 +106,9 @@ def _print(got: Received, out: Path) -> None:
     word = "DUPLICATE (the original receipt)" if got.status == "duplicate" else "PROCESSED"
     c.print(f"{word} package {r.package_id} from {r.sender}; receipt: {out}", highlight=False)
     _counts_table(c, r)
+
+
+WHY_ROWS = 20  # reasons shown; the rest are counted and named
 
 
 def _counts_table(c: Console, r: Receipt) -> None:
@@ -118,9 +124,16 @@ def _counts_table(c: Console, r: Receipt) -> None:
     )
     if why:
         w = Table("outcome: rule field", "records", title="why records were not taken")
-        for k, n in why.most_common(20):
-            w.add_row(k, str(n))
+        for k, n in why.most_common(WHY_ROWS):
+            w.add_row(Text(k), str(n))
         c.print(w)
+        if len(why) > WHY_ROWS:
+            c.print(
+                f"{len(why) - WHY_ROWS} more reason(s) not shown: `hub package receipt FILE "
+                "--records` lists every record's verdict, --format json all of it",
+                highlight=False,
+                markup=False,
+            )
 
 
 @click.command("receipt")
@@ -165,14 +178,19 @@ def package_receipt(
         t = Table("file", "line", "data set", "key", "outcome", "version", "rule", "field", "value")
         for v in r.records:
             t.add_row(
-                v.file,
-                str(v.line),
-                v.dataset,
-                v.key or "",
-                v.outcome,
-                str(v.version or ""),
-                v.rule or "",
-                v.field or "",
-                v.value or "",
+                *map(
+                    Text,
+                    (
+                        v.file,
+                        str(v.line),
+                        v.dataset,
+                        v.key or "",
+                        v.outcome,
+                        str(v.version or ""),
+                        v.rule or "",
+                        v.field or "",
+                        v.value or "",
+                    ),
+                )
             )
         c.print(t)

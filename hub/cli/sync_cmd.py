@@ -105,7 +105,8 @@ def _print(reports: list[SyncReport]) -> None:
                     else [""] * 6
                 ),
             )
-        out.print(t)
+        if r.batches:
+            out.print(t)
         for b in r.batches:
             if b.error:
                 out.print(f"  [red]{b.code}[/red] {b.name}: {b.error}", highlight=False)
@@ -113,7 +114,7 @@ def _print(reports: list[SyncReport]) -> None:
                 what = f"package {b.package}" if b.package else "refused package"
                 out.print(f"  {b.name}: {what}; signed receipt at {b.receipt}", highlight=False)
         if not r.batches:
-            out.print("  nothing new")
+            out.print(f"sync {r.source}: nothing new", highlight=False)
         if r.counts.released:
             out.print(
                 f"  {r.counts.released} held record(s) were released when their parents arrived"

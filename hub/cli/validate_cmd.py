@@ -9,13 +9,16 @@ from pathlib import Path
 import click
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
+from rich.text import Text
 
 from hub.cli.common import dictionary_for, format_option, overlay_option, progress
 from hub.errors import InputError
 from hub.validation.issues import ISSUE_KEYS, Issue
-from hub.validation.validator import FORMATS, FileReport, Validator
+from hub.validation.sniff import FORMATS
+from hub.validation.validator import FileReport, Validator
 
 BIG_FILE = 2 * 1024 * 1024  # show a progress bar from this size on
 
@@ -31,11 +34,12 @@ BIG_FILE = 2 * 1024 * 1024  # show a progress bar from this size on
 )
 @click.option(
     "--max-rows",
-    type=int,
+    type=click.IntRange(min=0),
     default=200,
     show_default=True,
-    help="Issues shown in the table (all are counted; --format json prints all).",
+    help="Issues shown in the table (all are counted; --all or --format json shows all).",
 )
+@click.option("--all", "show_all", is_flag=True, help="Show every issue and every rule.")
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -49,6 +53,7 @@ def validate(
     out_format: str,
     input_format: str | None,
     max_rows: int,
+    show_all: bool,
     workers: int,
     overlays: tuple[str, ...],
 ) -> None:
@@ -75,7 +80,7 @@ def validate(
                 reports.append(validator.validate_file(path, input_format))
         except InputError as exc:
             unreadable.append(exc)
-            err.print(f"[red]error[/red] [{exc.code}] {exc}")
+            err.print(f"[red]error[/red] {escape(f'[{exc.code}] {exc}')}", highlight=False)
     issues: list[Issue] = [i for r in reports for i in r.issues]
     if out_format == "json":
         sys.stdout.buffer.write(
@@ -84,44 +89,58 @@ def validate(
             )
         )
         sys.stdout.write("\n")
-    else:
-        _print_table(reports, issues, max_rows)
+    elif reports:
+        _print_table(reports, issues, None if show_all else max_rows)
     if unreadable:
         sys.exit(2)
     sys.exit(1 if any(i.severity == "error" for i in issues) else 0)
 
 
-def _print_table(reports: list[FileReport], issues: list[Issue], max_rows: int) -> None:
+def _cut(value: str, width: int) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def _print_table(reports: list[FileReport], issues: list[Issue], max_rows: int | None) -> None:
+    """Issues then a summary per file; data goes in as Text, never as markup."""
     out = Console()
+    shown = issues if max_rows is None else issues[:max_rows]
     if issues:
         t = Table(title=f"{len(issues)} issue(s)", show_lines=False)
         for col in ("file", "rec", "data set", "field", "rule", "value", "message"):
             t.add_column(col, overflow="fold")
-        for i in issues[:max_rows]:
-            msg = i.message.split(": ", 1)[-1]
-            colour = "red" if i.severity == "error" else "yellow"
+        for i in shown:
             t.add_row(
-                Path(i.file).name,
+                Text(Path(i.file).name),
                 str(i.record),
-                i.dataset,
-                i.field,
-                f"[{colour}]{i.rule}[/{colour}]",
-                "" if i.value is None else i.value[:40],
-                msg,
+                Text(i.dataset),
+                Text(i.field),
+                Text(i.rule, style="red" if i.severity == "error" else "yellow"),
+                Text("" if i.value is None else _cut(i.value, 40)),
+                Text(i.message.split(": ", 1)[-1]),
             )
         out.print(t)
-        if len(issues) > max_rows:
-            out.print(f"… {len(issues) - max_rows} more (use --format json for all)")
+        if len(shown) < len(issues):
+            out.print(
+                f"{len(issues) - len(shown)} more issue(s) not shown: "
+                "--all shows them, --format json lists them all",
+                highlight=False,
+            )
+    top = None if max_rows is None else 6
     s = Table(title="summary")
     for col in ("file", "format", "records", "valid", "issues", "by rule"):
         s.add_column(col)
     for r in reports:
+        rules = r.by_rule.most_common(top)
+        more = len(r.by_rule) - len(rules)
         s.add_row(
-            r.file,
+            Text(r.file),
             r.format,
             str(r.records),
             str(r.valid),
             str(len(r.issues)),
-            ", ".join(f"{k} {v}" for k, v in r.by_rule.most_common(6)),
+            Text(
+                ", ".join(f"{k} {v}" for k, v in rules)
+                + (f" (+{more} more rules: --all)" if more else "")
+            ),
         )
     out.print(s)

@@ -20,6 +20,12 @@ from hub.dictionary.model import CodeSet, DataSet
 from hub.dictionary.overlay import apply_overlay, read_overlay
 from hub.dictionary.paths import dictionary_dir, schemas_dir
 from hub.errors import ConfigError, UsageError
+from hub.suggest import hint
+
+
+def _bare(name_cn: str) -> str:
+    """标段(包) -> 标段: a Chinese name without its parenthesised part."""
+    return name_cn.split("(", 1)[0].split("（", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,14 @@ class Dictionary:
         """Find a data set by name (``PROJECT``) or DATA_NO (``500``)."""
         ds = self.datasets.get(name) or self.by_data_no.get(name)
         if ds is None:
+            ds = next(
+                (d for d in self.datasets.values() if name in (d.name_cn, _bare(d.name_cn))), None
+            )
+        if ds is None:
             raise UsageError(
-                f"unknown data set {name!r}; expected a name or DATA_NO such as "
-                f"PROJECT or 500 (`hub dictionary list` shows all {len(self.datasets)})"
+                f"unknown data set {name!r}{hint(name, self.datasets)}; expected a name, "
+                f"DATA_NO or Chinese name such as PROJECT, 500 or 项目 "
+                f"(`hub dictionary list` shows all {len(self.datasets)})"
             )
         return ds
 

@@ -36,7 +36,8 @@ from hub.store.engine import Store
 from hub.store.models import Hold, Quarantine, RawBatch, SourceCursor, SyncRun, table
 from hub.store.upsert import insert_ignore, upsert
 from hub.validation.limits import MB, Limits
-from hub.validation.validator import RecordResult, Validator, detect_format
+from hub.validation.sniff import detect_format
+from hub.validation.validator import RecordResult, Validator
 
 RUN, HOLD = table(SyncRun), table(Hold)
 
@@ -107,7 +108,7 @@ def ingest_file(
             fh,
             source,
             str(path),
-            fmt=fmt or _ext_format(path),
+            fmt=fmt,
             settings=settings,
             now=now,
             cursor=cursor,
@@ -115,11 +116,6 @@ def ingest_file(
             on_verdict=on_verdict,
             mapping=mapping,
         )
-
-
-def _ext_format(path: Path) -> str | None:
-    ext = path.suffix.lower().lstrip(".")
-    return {"xml": "xml", "json": "json", "jsonl": "jsonl", "ndjson": "jsonl"}.get(ext)
 
 
 def ingest_stream(
@@ -150,9 +146,9 @@ def ingest_stream(
     sha, size = store.raw.put_stream(stream)
     if mapping is not None:
         fmt = mapping.input.format
-    if fmt is None:
+    else:
         with store.raw.open(sha) as fh:
-            fmt = detect_format(Path(origin), fh.read(65536))
+            fmt = detect_format(Path(input_name or origin), fh.read(65536), fmt)
     expired = expire_holds(store, clock)
     with store.write() as conn:
         insert_ignore(

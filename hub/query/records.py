@@ -46,12 +46,7 @@ def _version_dict(v: Any) -> dict[str, Any]:
 
 
 def show(conn: Connection, d: Dictionary, dataset: str, key: str) -> dict[str, Any]:
-    try:
-        ds = d.dataset(dataset)
-    except KeyError as exc:
-        raise UsageError(
-            f"data set {dataset!r} is not in the dictionary; see `hub dictionary list`"
-        ) from exc
+    ds = d.dataset(dataset)
     cur = conn.execute(
         select(CurrentRecord, RecordVersion.content)
         .join(RecordVersion, RecordVersion.id == CurrentRecord.version_id)

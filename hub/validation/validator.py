@@ -25,41 +25,17 @@ from hub.dictionary import Dictionary, load_dictionary, overlay
 from hub.dictionary.paths import generated_dir, schemas_dir
 from hub.errors import InputError
 from hub.schemagen.facets import OP_VALUES
+from hub.suggest import hint
 from hub.validation import decode
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue, Severity, clip
 from hub.validation.limits import DEFAULT_LIMITS, Limits
 from hub.validation.rules import DatasetRules, RuleSettings, compile_rules
+from hub.validation.sniff import FORMATS, detect_format
 
-FORMATS = ("xml", "json", "jsonl")
 _PLAIN_OPS = frozenset({None, *OP_VALUES})  # a JSONL envelope's op: absent or a valid one
 _Fast = tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[str] | None]
 _UNSEEN: Any = object()
-
-
-def detect_format(path: Path, data: bytes) -> str:
-    ext = path.suffix.lower().lstrip(".")
-    if ext in ("xml", "json", "jsonl"):
-        return ext
-    if ext == "ndjson":
-        return "jsonl"
-    head = data.lstrip()[:1]
-    if head == b"<":
-        return "xml"
-    if head == b"[":
-        return "json"
-    if head == b"{":
-        first = data.lstrip().split(b"\n", 1)[0]
-        try:
-            json.loads(first)
-            return "jsonl"
-        except ValueError:
-            return "json"
-    raise InputError(
-        str(path),
-        f"is neither XML nor JSON (first byte {head!r}); expected a .xml, .json or .jsonl batch",
-        code="input.format",
-    )
 
 
 @dataclass(slots=True)
@@ -166,17 +142,19 @@ class Validator:
             emit("", "record.malformed", None, raw.problem, "error")
             return issues
         if ds_name not in self._known:
-            hint = self._elsewhere.get(ds_name)
+            province = self._elsewhere.get(ds_name)
             emit(
                 "",
                 "dataset.unknown",
                 ds_name,
                 f"data set {ds_name!r} is not in the dictionary {self.dictionary.profile}; "
                 + (
-                    f"it is defined by the provincial overlay {hint!r} (hub validate "
-                    f"--overlay {hint}; a node: [dictionary] overlays)"
-                    if hint
-                    else "expected a name such as PROJECT or SECTION (`hub dictionary list`)"
+                    f"it is defined by the provincial overlay {province!r} (hub validate "
+                    f"--overlay {province}; a node: [dictionary] overlays)"
+                    if province
+                    else "expected a name such as PROJECT or SECTION"
+                    + (hint(ds_name, self._known) if isinstance(ds_name, str) else "")
+                    + " (`hub dictionary list`)"
                 ),
                 "error",
             )
@@ -208,7 +186,7 @@ class Validator:
     ) -> Iterator[RecordResult]:
         """Yield one result per record; raise InputError if the file cannot be read."""
         data = decode.read_bytes(path, self.limits)
-        fmt = fmt or detect_format(path, data)
+        fmt = detect_format(path, data[:65536], fmt)
         yield from self.iter_bytes(data, str(path), fmt, on_record)
 
     def iter_stream(
@@ -402,7 +380,7 @@ class Validator:
         self, path: Path, fmt: str | None = None, on_record: Callable[[int], None] | None = None
     ) -> FileReport:
         data = decode.read_bytes(path, self.limits)
-        fmt = fmt or detect_format(path, data)
+        fmt = detect_format(path, data[:65536], fmt)
         if fmt == "jsonl" and self.workers > 1:
             from hub.validation import parallel  # noqa: PLC0415  (it imports this module)
 
