@@ -88,7 +88,7 @@ set -e
 
 echo "== county 青山 drops its own system's GBK CSV export in an inbox; a mapping reads it"
 mkdir -p "$OUT/inbox-qingshan"
-cp tests/golden/qingshan/*.csv "$OUT/inbox-qingshan/"
+cp mappings/samples/qingshan/*.csv "$OUT/inbox-qingshan/"
 $HUB mapping check mappings/qingshan-csv.toml
 $HUB mapping preview mappings/qingshan-csv.toml --sample "$OUT/inbox-qingshan/BD_20240301.csv" \
   --limit 1

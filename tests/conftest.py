@@ -6,6 +6,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -102,3 +103,20 @@ def store(node_config: NodeConfig) -> Iterator[Store]:
 
 
 BACKENDS = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``run(*args)``: the ``hub`` command in this process, on this test's store."""
+    from click.testing import CliRunner, Result
+
+    from hub.cli import cli
+
+    monkeypatch.setenv("HUB_DATABASE_URL", database_url)
+    monkeypatch.delenv("HUB_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # raw batches go to ./hub-data/raw
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke

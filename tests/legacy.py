@@ -26,6 +26,8 @@ from typing import Any
 from hub.generate.generator import Generator
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+# a county system's own exports, shipped with the package (`hub init` copies them)
+SAMPLES = Path(__file__).resolve().parent.parent / "mappings" / "samples" / "qingshan"
 
 _OP = {"add": "新增", "modify": "修改", "delete": "删除"}
 _YN = {"1": "是", "0": "否"}
@@ -325,10 +327,9 @@ def csv_bytes(rows: list[dict[str, str]], encoding: str = "gbk") -> bytes:
 
 def write_goldens() -> None:
     recs = transaction_records()
-    out = GOLDEN / "qingshan"
-    out.mkdir(parents=True, exist_ok=True)
+    SAMPLES.mkdir(parents=True, exist_ok=True)
     for name, rows in qingshan_rows(recs).items():
-        (out / name).write_bytes(csv_bytes(rows))
+        (SAMPLES / name).write_bytes(csv_bytes(rows))
     out = GOLDEN / "xishan"
     out.mkdir(parents=True, exist_ok=True)
     for table, rows in xishan_rows(recs).items():

@@ -17,7 +17,7 @@ from hub.sources import open_adapter
 from hub.store.engine import Store
 from hub.sync import sync_source
 from tests.adapter_contract import Peer, PullContract
-from tests.legacy import GOLDEN
+from tests.legacy import SAMPLES
 from tests.packkit import (
     NOW,
     RECEIVER,
@@ -54,7 +54,7 @@ class FilesPeer(Peer):
     def put(self, part: int) -> int:
         n = 0
         for name in PARTS[part]:
-            data = (GOLDEN / "qingshan" / name).read_bytes()
+            data = (SAMPLES / name).read_bytes()
             target = self.peer_dir / name
             target.write_bytes(data)
             _aged(target)
@@ -93,7 +93,7 @@ class TestFilesBehaviour(FilesPeer):
 
     def test_a_file_still_being_written_is_not_taken(self, node: NodeConfig) -> None:
         fresh = self.peer_dir / "XM_20240303.csv"
-        fresh.write_bytes((GOLDEN / "qingshan" / "XM_20240301.csv").read_bytes()[:100])
+        fresh.write_bytes((SAMPLES / "XM_20240301.csv").read_bytes()[:100])
         with open_adapter(node, "peer") as a:
             assert [b.name for b in a.pull(None)] == []  # younger than min_age_seconds
         _aged(fresh)

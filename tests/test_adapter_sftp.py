@@ -22,7 +22,7 @@ from hub.store.engine import Store
 from hub.store.models import Package, RawBatch, RecordVersion
 from hub.sync import sync_source
 from tests.adapter_contract import Peer, PullContract
-from tests.legacy import GOLDEN
+from tests.legacy import SAMPLES
 from tests.packkit import make_pki, package, receiving_node, records
 from tests.sshd import Sshd, make_sshd
 
@@ -71,7 +71,7 @@ class SftpPeer(Peer):
     def put(self, part: int) -> int:
         n = 0
         for name in PARTS[part]:
-            data = (GOLDEN / "qingshan" / name).read_bytes()
+            data = (SAMPLES / name).read_bytes()
             (self.peer_dir / name).write_bytes(data)
             _aged(self.peer_dir / name)
             n += data.count(b"\r\n") - 1
@@ -109,7 +109,7 @@ class TestSftpBehaviour(SftpPeer):
         assert not any(p.is_file() for p in self.peer_dir.iterdir())
 
     def test_a_file_still_being_written_is_not_taken_until_complete(self, node: NodeConfig) -> None:
-        data = (GOLDEN / "qingshan" / "XM_20240301.csv").read_bytes()
+        data = (SAMPLES / "XM_20240301.csv").read_bytes()
         growing = self.peer_dir / "XM_20240305.csv"
         growing.write_bytes(data[: len(data) // 2])  # the county's job is still writing
         with open_adapter(node, "peer") as a:

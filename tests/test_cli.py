@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,18 @@ from hub.validation.issues import ISSUE_KEYS
 
 
 def hub(*args: str) -> subprocess.CompletedProcess[str]:
+    return hub_env({}, *args)
+
+
+def hub_env(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``hub ARGS`` in a fresh process, as a user runs it (wide output, no node config)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     return subprocess.run(
-        [sys.executable, "-m", "hub", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "hub", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**base, "COLUMNS": "200", **env},
     )
 
 
@@ -76,3 +87,43 @@ def test_a_mistyped_command_gets_the_close_match() -> None:
     assert "did you mean 'validate'?" in res.stderr
     res = hub("quarantine", "lst")
     assert "did you mean 'list'?" in res.stderr
+
+
+def test_unreadable_or_misnamed_input_is_refused_whole_with_advice(tmp_path: Path) -> None:
+    xml = tmp_path / "b.xml"
+    assert hub("generate", "-n", "1", "--format", "xml", "-o", str(xml)).returncode == 0
+    missing = hub("validate", str(tmp_path / "missing.jsonl"))
+    assert missing.returncode == 2
+    assert "missing.jsonl" in missing.stderr and "[input.unreadable]" in missing.stderr
+    assert "summary" not in missing.stdout  # nothing was read: no empty table
+    wrong = hub("validate", str(xml), "--input-format", "jsonl")
+    assert wrong.returncode == 2
+    assert "[input.format]" in wrong.stderr and "--input-format xml" in wrong.stderr
+    db = tmp_path / "hub.db"
+    env_db = {"HUB_DATABASE_URL": f"sqlite:///{db}"}
+    res = hub_env(env_db, "ingest", str(xml), "--source", "s", "--input-format", "jsonl")
+    assert res.returncode == 2 and "is XML, expected a JSONL batch" in res.stderr
+    q = hub_env(env_db, "quarantine", "list", "--format", "json")
+    assert json.loads(q.stdout)["rows"] == []  # refused whole: nothing quarantined line by line
+    csv = tmp_path / "XM.csv"
+    csv.write_bytes("项目编号,项目名称\r\nE1,道路工程\r\n".encode("gbk"))
+    res = hub_env(env_db, "ingest", str(csv), "--source", "s")
+    assert res.returncode == 2 and "--mapping" in res.stderr and "GBK" in res.stderr
+
+
+def test_close_matches_for_data_sets_sources_and_configuration_keys(tmp_path: Path) -> None:
+    assert "did you mean 'SECTION'?" in hub("dictionary", "show", "SECTON").stderr
+    assert hub("dictionary", "show", "标段").returncode == 0  # the Chinese name works too
+    cfg = tmp_path / "node.toml"
+    cfg.write_text('[node]\nplatfrom_code = "x"\n[stroe]\n[sources.a]\nmappnig = "m.toml"\n')
+    res = hub("stats", "--config", str(cfg))
+    assert res.returncode == 2
+    assert "[node.platfrom_code] unknown key 'platfrom_code'; did you mean 'platform_code'?" in (
+        " ".join(res.stderr.split())
+    )
+    assert "unknown section 'stroe'; did you mean 'store'" in " ".join(res.stderr.split())
+    assert "did you mean 'mapping'?" in res.stderr
+    ok = tmp_path / "ok.toml"
+    ok.write_text(f'[store]\ndata_dir = "{tmp_path}"\n[sources.county-qingshan]\n')
+    res = hub("sync", "county-qingshn", "--config", str(ok))
+    assert res.returncode == 2 and "did you mean 'county-qingshan'?" in res.stderr

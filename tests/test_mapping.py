@@ -22,7 +22,7 @@ from hub.mapping.transforms import BUILTIN, Context, TransformError
 from hub.store.engine import Store
 from hub.store.models import Quarantine
 from hub.validation.validator import Validator
-from tests.legacy import GOLDEN, csv_bytes, golden_check
+from tests.legacy import GOLDEN, SAMPLES, csv_bytes, golden_check
 
 ROOT = Path(__file__).resolve().parent.parent
 QINGSHAN = ROOT / "mappings" / "qingshan-csv.toml"
@@ -137,13 +137,13 @@ def _mapped_jsonl(mapping_path: Path, inputs: list[Path]) -> str:
 
 
 def test_golden_qingshan_csv_maps_to_the_expected_records_with_no_issues() -> None:
-    inputs = sorted((GOLDEN / "qingshan").glob("*.csv"))
+    inputs = sorted(SAMPLES.glob("*.csv"))
     assert [p.name for p in inputs] == ["BD_20240301.csv", "XM_20240301.csv", "ZBXM_20240301.csv"]
     golden_check(GOLDEN / "qingshan" / "expected.jsonl", _mapped_jsonl(QINGSHAN, inputs))
 
 
 def test_golden_qingshan_preview_output() -> None:
-    sample = GOLDEN / "qingshan" / "BD_20240301.csv"
+    sample = SAMPLES / "BD_20240301.csv"
     runner = CliRunner(env={"COLUMNS": "150"})
     r = runner.invoke(
         cli,
@@ -202,7 +202,7 @@ def test_wrong_encoding_and_missing_columns_refuse_the_input_with_the_place(
     tmp_path: Path,
 ) -> None:
     mapping, v = load_mapping(QINGSHAN), Validator()
-    src = (GOLDEN / "qingshan" / "XM_20240301.csv").read_bytes()
+    src = (SAMPLES / "XM_20240301.csv").read_bytes()
     utf8 = tmp_path / "XM_utf8.csv"
     utf8.write_bytes(src.decode("gbk").encode("utf-8"))  # the export's encoding was changed
     with utf8.open("rb") as fh, pytest.raises(InputError) as exc:
@@ -230,10 +230,10 @@ def test_mapped_ingest_quarantines_the_source_row_and_replays_it_after_a_fix(
 ) -> None:
     mapping = load_mapping(QINGSHAN)
     for name in ("XM_20240301.csv", "ZBXM_20240301.csv"):
-        res = ingest_file(store, GOLDEN / "qingshan" / name, "qingshan", mapping=mapping)
+        res = ingest_file(store, SAMPLES / name, "qingshan", mapping=mapping)
         assert res.counts.accepted == res.counts.records_in == 3
     # the system starts writing dates with a new separator the mapping does not know yet
-    src = (GOLDEN / "qingshan" / "BD_20240301.csv").read_bytes().decode("gbk")
+    src = (SAMPLES / "BD_20240301.csv").read_bytes().decode("gbk")
     lines = src.split("\r\n")
     lines[1] = lines[1].replace("2024/03/03 16:34:00", "2024.03.03 16:34:00")
     bd = tmp_path / "BD_20240302.csv"
@@ -265,7 +265,9 @@ def test_mapped_ingest_quarantines_the_source_row_and_replays_it_after_a_fix(
 
 
 def test_mappings_folder_is_data_only() -> None:
-    assert {p.suffix for p in (ROOT / "mappings").iterdir()} <= {".toml", ".md"}
+    files = [p for p in (ROOT / "mappings").rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} <= {".toml", ".md", ".csv"}
+    assert all(p.suffix == ".csv" for p in files if p.parent.name != "mappings")
 
 
 def test_golden_xishan_preview_output() -> None:

@@ -7,10 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
-from click.testing import CliRunner, Result
 
-from hub.cli import cli
 from hub.config import NodeConfig
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
@@ -19,17 +16,6 @@ from hub.store.engine import open_store
 from tests.conftest import BACKENDS
 
 COUNT_KEYS = ("records_in", "accepted", "rejected", "quarantined", "held", "duplicate")
-
-
-@pytest.fixture
-def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("HUB_DATABASE_URL", database_url)
-    monkeypatch.chdir(tmp_path)  # raw batches go to ./hub-data/raw
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def _batch(tmp_path: Path, seed: int = 21, n: int = 2, rate: float = 0.0) -> tuple[Path, list[Any]]:
@@ -118,13 +104,13 @@ def test_quarantine_replay_after_the_parent_arrives(
     ingest_file(store, p3, "county-a", now=t0 + timedelta(days=4))  # the hold expires
     ingest_file(store, p2, "county-a", now=t0 + timedelta(days=5))
     store.dispose()
-    listed = orjson.loads(run("quarantine", "list", "--format", "json").output)
+    listed = orjson.loads(run("quarantine", "list", "--format", "json").output)["rows"]
     assert [q["rule"] for q in listed] == ["hold.expired"]
     shown = run("quarantine", "show", str(listed[0]["id"]))
     assert "TENDER_PROJECT" in shown.output
     res = orjson.loads(run("quarantine", "replay", "--all", "--format", "json").output)
     assert res["accepted"] == 1 and res["outcomes"] == {str(listed[0]["id"]): "accepted"}
-    assert orjson.loads(run("quarantine", "list", "--format", "json").output) == []
+    assert orjson.loads(run("quarantine", "list", "--format", "json").output)["rows"] == []
 
 
 def test_stats_per_library_dataset_and_source(run: Any, tmp_path: Path) -> None:

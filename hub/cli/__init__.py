@@ -16,6 +16,11 @@ _PKG = "hub.cli.package_cmd"
 COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "audit": ("hub.cli.db_cmd:audit_group", "The hash-chained audit log.", ()),
     "db": ("hub.cli.db_cmd:db_group", "The store's schema (Alembic migrations).", ()),
+    "conflicts": (
+        "hub.cli.fates_cmd:conflicts_group",
+        "Keys with two contents at one DATA_TIMESTAMP: show side by side, resolve.",
+        (),
+    ),
     "dictionary": (
         "hub.cli.dictionary_cmd:dictionary_group",
         "The national data dictionary (data sets, fields, code sets).",
@@ -29,6 +34,16 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "ingest": (
         "hub.cli.ingest_cmd:ingest",
         "Store, validate and reconcile one batch file into the store.",
+        (),
+    ),
+    "held": (
+        "hub.cli.fates_cmd:held_cmd",
+        "Held records: valid, waiting for their parent until a deadline.",
+        (),
+    ),
+    "init": (
+        "hub.cli.init_cmd:init_cmd",
+        "Write a node folder that works as it is: node.toml, TEST keys, trust/.",
         (),
     ),
     "keys": (f"{_PKG}:keys_group", "Keys and certificates of this node.", ()),
@@ -56,6 +71,16 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "quarantine": (
         "hub.cli.quarantine_cmd:quarantine_group",
         "Records that could not be taken as they were: list, show, replay, discard.",
+        (),
+    ),
+    "rejected": (
+        "hub.cli.fates_cmd:rejected_cmd",
+        "Rejected records with the rule, field and value that rejected them.",
+        (),
+    ),
+    "runs": (
+        "hub.cli.fates_cmd:runs_group",
+        "Sync runs with their counts; `runs show ID`: what that run did not take.",
         (),
     ),
     "schemas": (

@@ -31,7 +31,7 @@ def config_option(fn: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         envvar=ENV_CONFIG,
         default=None,
-        help=f"Node configuration (TOML); default ${ENV_CONFIG}, else built-in defaults "
+        help=f"Node configuration (TOML); default ${ENV_CONFIG}, else ./node.toml, else defaults "
         "(SQLite in ./hub-data).",
     )(fn)
 

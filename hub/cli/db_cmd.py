@@ -1,16 +1,19 @@
-"""``hub db upgrade|status`` and ``hub audit verify``."""
+"""``hub db upgrade|status`` and ``hub audit verify|list``."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
-from hub.cli.common import config_option, fail, load
+from hub.cli.common import config_option, fail, format_option, load, store_for
 from hub.cli.groups import SuggestingGroup
+from hub.cli.pages import print_page, window, window_options
 from hub.errors import HubError
+from hub.query import fates
 from hub.store import audit
 from hub.store.engine import make_engine, open_store
 from hub.store.migrate import current_revision, head_revision
@@ -70,3 +73,32 @@ def verify_cmd(config_path: Path | None) -> None:
         f"[red]audit log broken at entry {rep.broken_at}[/red]: {rep.reason}"
     )
     sys.exit(1)
+
+
+@audit_group.command("list")
+@click.option("--action", default=None, help="Only this action (e.g. conflict.resolve).")
+@window_options
+@config_option
+@format_option
+def list_cmd(action: str | None, config_path: Path | None, out_format: str, **kw: Any) -> None:
+    """Audit entries, newest first: when, who, what, on what, and the details."""
+    w = window(kw)
+    _, store = store_for(config_path)
+    with store.read() as conn:
+        page = fates.audit_entries(conn, w, action)
+    store.dispose()
+    print_page(
+        page,
+        out_format,
+        "audit log",
+        [
+            ("id", "id"),
+            ("at", "at"),
+            ("actor", "actor"),
+            ("action", "action"),
+            ("subject", "subject"),
+            ("detail", lambda r: r["detail"][:200]),
+        ],
+        "hub audit list",
+        w,
+    )

@@ -16,8 +16,9 @@ from hub.errors import ConfigError, HubError, InputError
 from hub.ingest.outcome import Outcome, Verdict
 from hub.ingest.pipeline import RunResult, ingest_file
 from hub.mapping import load_mapping
+from hub.query import fates
 from hub.sources import mapping_of
-from hub.validation.validator import FORMATS
+from hub.validation.sniff import FORMATS
 
 SHOW_BAR_FROM = 1 << 20  # bytes
 
@@ -90,22 +91,25 @@ def ingest(
                 mapping=mapping,
             )
     except InputError as exc:
+        store.dispose()
         if out_format == "json":
             print_json({"error": str(exc), "code": exc.code})
         fail(exc)
     except HubError as exc:
-        fail(exc)
-    finally:
         store.dispose()
+        fail(exc)
+    with store.read() as conn:
+        earlier = fates.earlier_runs(conn, result.raw_sha256, result.run_id)
+    store.dispose()
     if out_format == "json":
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "earlier_runs": earlier})
     else:
-        _print(result, rejected)
+        _print(result, rejected, earlier)
     c = result.counts
     sys.exit(1 if c.rejected or c.quarantined else 0)
 
 
-def _print(result: RunResult, rejected: Counter[str]) -> None:
+def _print(result: RunResult, rejected: Counter[str], earlier: list[int]) -> None:
     out = Console()
     c = result.counts
     t = Table(title=f"run {result.run_id}: {result.origin} from {result.source}")
@@ -131,4 +135,15 @@ def _print(result: RunResult, rejected: Counter[str]) -> None:
         for k, n in rejected.most_common():
             r.add_row(k, str(n))
         out.print(r)
-        out.print("details: hub quarantine list, hub stats, or the issue table")
+        out.print(
+            f"details: hub runs show {result.run_id} (each record's rule, field and value), "
+            "hub rejected, hub held, hub quarantine list",
+            highlight=False,
+        )
+    if earlier:
+        out.print(
+            f"the same file arrived before (run {', '.join(map(str, earlier))}): what it "
+            "added is duplicate now; its rejected and held records were judged again, and "
+            "`hub stats` counts them once",
+            highlight=False,
+        )

@@ -55,6 +55,14 @@ def keys_init(directory: Path, platform: str) -> None:
     and empty CRLs in DIRECTORY.  For demos and tests only."""
     for p in testpki.init(directory, platform, _now()):
         click.echo(p)
+    click.echo(
+        "\nto use them, in node.toml (paths relative to it):\n"
+        f'[signing]\nkey = "{directory}/node-sm2.TEST-ONLY.key"\n'
+        f'cert = "{directory}/node-sm2.pem"\n'
+        "# and where these packages are received, the CA and its CRL:\n"
+        f'[trust]\nanchors = ["{directory}/ca.pem", "{directory}/ca-sm2.pem"]\n'
+        f'crls = ["{directory}/ca.crl", "{directory}/ca-sm2.crl"]'
+    )
 
 
 @keys_group.command("status")

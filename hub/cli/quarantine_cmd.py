@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 
+from hub.actions import cli_actor, discard_quarantine
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
 from hub.cli.groups import SuggestingGroup
+from hub.cli.pages import print_page, window, window_options
 from hub.errors import UsageError
 from hub.ingest.replay import replay
+from hub.query import fates
 from hub.sources import mapping_of
 from hub.store.models import Quarantine, table
 
@@ -25,49 +28,33 @@ def quarantine_group() -> None:
 
 
 @quarantine_group.command("list")
-@click.option("--all", "show_all", is_flag=True, help="Include replayed rows.")
-@click.option("--limit", type=int, default=100, show_default=True)
+@window_options
+@click.option("--all", "show_all", is_flag=True, help="Include replayed and discarded rows.")
 @config_option
 @format_option
-def list_cmd(show_all: bool, limit: int, config_path: Path | None, out_format: str) -> None:
-    """Open quarantine rows, newest first."""
+def list_cmd(show_all: bool, config_path: Path | None, out_format: str, **kw: Any) -> None:
+    """Open quarantine rows, newest first, with the whole reason."""
+    w = window(kw)
     _, store = store_for(config_path)
-    q = (
-        select(
-            Q.c.id,
-            Q.c.status,
-            Q.c.source,
-            Q.c.dataset,
-            Q.c.record_index,
-            Q.c.rule,
-            Q.c.message,
-            Q.c.created_at,
-        )
-        .order_by(Q.c.id.desc())
-        .limit(limit)
-    )
-    if not show_all:
-        q = q.where(Q.c.status == "open")
     with store.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
+        page = fates.quarantine(conn, w, None if show_all else "open")
     store.dispose()
-    if out_format == "json":
-        print_json(rows)
-        return
-    t = Table(title=f"{len(rows)} quarantined record(s)")
-    for col in ("id", "status", "source", "data set", "rec", "rule", "message"):
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(
-            str(r["id"]),
-            r["status"],
-            r["source"],
-            r["dataset"],
-            str(r["record_index"]),
-            r["rule"],
-            r["message"][-120:],
-        )
-    Console().print(t)
+    print_page(
+        page,
+        out_format,
+        "quarantined records",
+        [
+            ("id", "id"),
+            ("status", lambda r: r["status"] + (f": {r['note']}" if r["note"] else "")),
+            ("source", "source"),
+            ("data set", "dataset"),
+            ("rec", "record_index"),
+            ("rule", "rule"),
+            ("message", "message"),
+        ],
+        "hub quarantine list",
+        w,
+    )
 
 
 @quarantine_group.command("show")
@@ -131,3 +118,19 @@ def replay_cmd(
         f"{counts.quarantined} still quarantined, {counts.held} held, "
         f"{counts.duplicate} duplicate"
     )
+
+
+@quarantine_group.command("discard")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--reason", required=True, help="Why these are not to be taken (audited).")
+@config_option
+def discard_cmd(ids: tuple[int, ...], reason: str, config_path: Path | None) -> None:
+    """Close quarantine rows without taking them; the raw record stays as evidence."""
+    _, store = store_for(config_path)
+    try:
+        done = discard_quarantine(store, list(ids), reason, cli_actor())
+    except UsageError as exc:
+        fail(exc)
+    finally:
+        store.dispose()
+    click.echo(f"discarded {len(done)} quarantine row(s): {', '.join(map(str, done))}")

@@ -32,3 +32,11 @@ def reference_tables(spec_version: str = hub.SPEC_VERSION) -> Path:
     """Appendix A of the reference as data, carried in ``schemas/reference/`` (its README
     names the source)."""
     return schemas_dir() / "reference" / f"appendix-a-v{spec_version}.json"
+
+
+def mappings_dir() -> Path:
+    """The shipped example mappings and their sample exports: the wheel's copy or the
+    source tree's ``mappings/``."""
+    pkg = Path(hub.__file__).resolve().parent
+    bundled = pkg / "_mappings"
+    return bundled if bundled.is_dir() else pkg.parent / "mappings"

@@ -7,6 +7,7 @@ and named ``*.TEST-ONLY.key`` so nobody mistakes them for real ones.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,11 @@ def make_node(
     return Issued(key, cert)
 
 
+def _serial() -> int:
+    """A random positive serial of 63 bits (RFC 5280 allows up to 20 octets)."""
+    return secrets.randbits(63) | 1
+
+
 def init(directory: Path, platform: str, now: datetime) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -76,17 +82,19 @@ def init(directory: Path, platform: str, now: datetime) -> list[Path]:
             p.chmod(0o600)
         written.append(p)
 
+    # every test PKI has its own CA names and serials: a trust folder may hold several
+    tag = secrets.token_hex(4)
     cas = {
-        "ca": make_ca("ecdsa", now, "hub TEST CA (ECDSA)"),
-        "ca-sm2": make_ca("sm2", now, "hub TEST CA (SM2)"),
+        "ca": make_ca("ecdsa", now, f"hub TEST CA (ECDSA) {platform} {tag}", _serial()),
+        "ca-sm2": make_ca("sm2", now, f"hub TEST CA (SM2) {platform} {tag}", _serial()),
     }
     for name, ca in cas.items():
         put(f"{name}.pem", ca.cert.pem())
         put(f"{name}.TEST-ONLY.key", ca.key.pem())
         crl = pki.make_crl(ca.cert, ca.key, [], now, now + timedelta(days=30))
         put(f"{name}.crl", crl.der)
-    for serial, fam in enumerate(FAMILIES, start=10):
-        node = make_node(cas["ca-sm2" if fam == "sm2" else "ca"], fam, platform, now, serial)
+    for fam in FAMILIES:
+        node = make_node(cas["ca-sm2" if fam == "sm2" else "ca"], fam, platform, now, _serial())
         put(f"node-{fam}.pem", node.cert.pem())
         put(f"node-{fam}.TEST-ONLY.key", node.key.pem())
     return written

@@ -20,6 +20,14 @@ from hub.package.pki import Cert, Crl, load_certs
 MAX_PATH = 5
 
 
+def _expand(paths: list[Path], pattern: str) -> list[Path]:
+    """A folder stands for the files in it that match ``pattern`` (sorted)."""
+    out: list[Path] = []
+    for p in paths:
+        out += sorted(p.glob(pattern)) if p.is_dir() else [p]
+    return out
+
+
 @dataclass(frozen=True)
 class TrustStore:
     anchors: list[Cert]
@@ -37,6 +45,7 @@ class TrustStore:
         require_crl: bool = True,
         max_signature_age: timedelta = timedelta(days=30),
     ) -> TrustStore:
+        anchors, crls = _expand(anchors, "*.pem"), _expand(crls, "*.crl")
         certs: list[Cert] = []
         for p in anchors:
             try:
@@ -54,7 +63,11 @@ class TrustStore:
             except Exception as exc:
                 raise ConfigError(f"CRL {str(p)!r} is not a CRL: {exc}") from exc
         if not certs:
-            raise ConfigError("no trust anchor configured: [trust].anchors is empty")
+            raise ConfigError(
+                "no trust anchor configured: [trust].anchors is empty or names only empty "
+                "folders; put the CA certificate (*.pem) and CRL (*.crl) of each platform this "
+                "node receives from in its trust folder"
+            )
         return cls(certs, lists, require_crl, max_signature_age)
 
 

@@ -55,24 +55,7 @@ def stats(conn: Connection) -> dict[str, Any]:
             .order_by(CurrentRecord.library, CurrentRecord.dataset)
         )
     ]
-    cols = ("records_in", "accepted", "rejected", "quarantined", "held", "duplicate")
-    sources = []
-    for r in conn.execute(
-        select(
-            SyncRun.source,
-            func.count(),
-            *[func.sum(getattr(SyncRun, c)) for c in cols],
-            func.max(SyncRun.started_at),
-        )
-        .group_by(SyncRun.source)
-        .order_by(SyncRun.source)
-    ):
-        row = {"source": r[0], "runs": int(r[1])}
-        row |= {c: int(r[2 + i] or 0) for i, c in enumerate(cols)}
-        bad = row["rejected"] + row["quarantined"]
-        row["issue_rate"] = round(bad / row["records_in"], 4) if row["records_in"] else 0.0
-        row["last_run"] = r[-1]
-        sources.append(row)
+    sources = _sources(conn)
     rules = [
         {"rule": r[0], "issues": int(r[1])}
         for r in conn.execute(
@@ -98,3 +81,43 @@ def stats(conn: Connection) -> dict[str, Any]:
 
 def _count(conn: Connection, model: Any, *where: Any) -> int:
     return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
+
+def _sources(conn: Connection) -> list[dict[str, Any]]:
+    """Per source, distinct records: a re-sent batch adds duplicates, never more rejected,
+    held or quarantined.  Arrivals and new versions come from the runs' counters (a version
+    is never created twice); rejected records are counted once per (raw batch, position),
+    holds and quarantine rows are unique already; every other arrival is a duplicate."""
+    per: dict[str, dict[str, Any]] = {}
+    for src, n, rin, acc, last in conn.execute(
+        select(
+            SyncRun.source,
+            func.count(),
+            func.sum(SyncRun.records_in),
+            func.sum(SyncRun.accepted),
+            func.max(SyncRun.started_at),
+        ).group_by(SyncRun.source)
+    ):
+        per[src] = {"source": src, "runs": int(n), "records_in": int(rin or 0)}
+        per[src] |= {"accepted": int(acc or 0), "last_run": last}
+    rejected = (
+        select(IssueRow.source, IssueRow.raw_sha256, IssueRow.record_index)
+        .where(IssueRow.outcome == "rejected")
+        .distinct()
+        .subquery()
+    )
+    distinct = {
+        "rejected": select(rejected.c.source, func.count()).group_by(rejected.c.source),
+        "quarantined": select(Quarantine.source, func.count()).group_by(Quarantine.source),
+        "held": select(Hold.source, func.count()).group_by(Hold.source),
+    }
+    for name, q in distinct.items():
+        found: dict[str, int] = {r[0]: r[1] for r in conn.execute(q)}
+        for src, row in per.items():
+            row[name] = int(found.get(src, 0))
+    for row in per.values():
+        taken = row["accepted"] + row["rejected"] + row["quarantined"] + row["held"]
+        row["duplicate"] = max(row["records_in"] - taken, 0)
+        bad = row["rejected"] + row["quarantined"]
+        row["issue_rate"] = round(bad / taken, 4) if taken else 0.0
+    return [per[s] for s in sorted(per)]

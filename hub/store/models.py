@@ -86,6 +86,7 @@ class Delivery(Base):
 
 class SyncRun(Base):
     __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_run_started", "started_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(100), index=True)
     origin: Mapped[str] = mapped_column(String(1000))
@@ -179,6 +180,10 @@ class Conflict(Base):
     data_timestamp: Mapped[str] = mapped_column(String(14))
     status: Mapped[str] = mapped_column(String(16))  # open, resolved
     detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    version_id: Mapped[int | None] = mapped_column(BigInteger)  # the version taken
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class EntityClaim(Base):
@@ -196,7 +201,11 @@ class EntityClaim(Base):
 
 class IssueRow(Base):
     __tablename__ = "issue"
-    __table_args__ = (Index("ix_issue_run", "run_id"), Index("ix_issue_rule", "rule"))
+    __table_args__ = (
+        Index("ix_issue_run", "run_id"),
+        Index("ix_issue_rule", "rule"),
+        Index("ix_issue_source_run", "source", "run_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("sync_run.id"))
     source: Mapped[str] = mapped_column(String(100))
@@ -231,10 +240,11 @@ class Quarantine(Base):
     message: Mapped[str] = mapped_column(Text)
     raw_record: Mapped[str] = mapped_column(Text)  # the record as received (JSON or XML)
     raw_format: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16))  # open, replayed
+    status: Mapped[str] = mapped_column(String(16))  # open, replayed, discarded
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution: Mapped[str | None] = mapped_column(String(32))  # outcome of the replay
+    note: Mapped[str | None] = mapped_column(Text)  # why it was discarded
 
 
 class Hold(Base):
