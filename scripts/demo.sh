@@ -115,4 +115,4 @@ echo "== one record: current version, history, provenance"
 $HUB show PROJECT "$CODE" | tail -n 8
 echo "== the audit log"
 $HUB audit verify
-echo "== done: store in $OUT/hub-data/hub.db; try: HUB_CONFIG=$HUB_CONFIG $HUB quarantine list"
+echo "== done: store in $OUT/hub-data/hub.db; try: HUB_CONFIG=$HUB_CONFIG $HUB runs (or rejected, held, quarantine list, audit list)"

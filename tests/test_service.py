@@ -3,6 +3,7 @@ receipt in the response body, replays, refusals, limits and the stored receipt."
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -107,3 +108,17 @@ def test_post_a_package_and_get_the_signed_receipt_back(
         assert too_big.status_code == 413
         health = http.get("/v1/health").json()
         assert health["platform_code"] == RECEIVER and health["packages"] == {"done": 1}
+
+
+def test_api_docs_are_served_from_the_package_with_no_internet(server: tuple[str, Store]) -> None:
+    url, _ = server
+    with httpx.Client(base_url=url, timeout=30) as http:
+        page = http.get("/v1/docs")
+        assert page.status_code == 200
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources, page.text
+        assert all(s.startswith("/v1/") for s in sources), sources  # nothing from a CDN
+        for s in sources:
+            asset = http.get(s)
+            assert asset.status_code == 200 and len(asset.content) > 1000, s
+        assert "/v1/packages" in http.get("/v1/openapi.json").json()["paths"]

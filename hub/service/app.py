@@ -17,6 +17,7 @@ proxy in front of it.  Receiving runs in a worker thread: the store is synchrono
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi_offline import FastAPIOffline
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
@@ -37,8 +38,15 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
     trust, who = trust_store(cfg), identity(cfg)
     db = store or open_store(cfg, migrate=False)
     limit = cfg.http.max_body_mb * MB
-    app = FastAPI(
-        title="hub", version=__version__, docs_url="/v1/docs", openapi_url="/v1/openapi.json"
+    # the API documentation's Swagger UI is served from files installed with the package:
+    # the hub runs on government networks with no internet (no CDN)
+    app = FastAPIOffline(
+        title="hub",
+        version=__version__,
+        docs_url="/v1/docs",
+        redoc_url=None,
+        openapi_url="/v1/openapi.json",
+        static_url="/v1/docs-static",
     )
 
     @app.post("/v1/packages", response_class=Response)
