@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner, Result
+from cryptography import x509
 
 from hub.cli import cli
 from hub.generate.batch import write_batch
@@ -123,3 +124,37 @@ def test_a_tampered_package_is_refused_by_receive_and_verify(nodes: Path) -> Non
     stats = _run("stats", "--config", "city.toml", "--format", "json")
     assert stats.exit_code == 0, stats.output
     assert _json(stats)["libraries"] == []  # the refused package stored no record
+
+
+def test_a_trust_folder_holds_several_nodes_test_pkis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two counties made by `hub init` push to one city whose trust/ holds both their CAs:
+    each test PKI has its own CA subject and serials, so both packages verify."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HUB_CONFIG", raising=False)
+    a, b = "12350121MB0000000A", "12350122MB0000000B"
+    for name, code in (("city", CITY), ("a", a), ("b", b)):
+        res = _run("init", name, "--platform", code, "--no-examples")
+        assert res.exit_code == 0, res.output
+        assert "wrote" in res.output and (tmp_path / name / "node.toml").is_file()
+    assert _run("init", "a", "--platform", a).exit_code == 2  # never overwrites a node
+    for county in ("a", "b"):
+        for f in (tmp_path / county / "keys").glob("ca*"):
+            if f.suffix in (".pem", ".crl"):
+                (tmp_path / "city" / "trust" / f"{county}-{f.name}").write_bytes(f.read_bytes())
+    batch = tmp_path / "batch.jsonl"
+    write_batch(Generator(seed=5).batch(1), batch, "jsonl")
+    for county in ("a", "b"):
+        out = f"{county}.zip"
+        cfg = f"{county}/node.toml"
+        built = _run("package", "build", str(batch), "--to", CITY, "--out", out, "--config", cfg)
+        assert built.exit_code == 0, built.output
+        res = _run("package", "verify", out, "--config", "city/node.toml")
+        assert res.exit_code == 0, res.output
+    cas = [
+        x509.load_pem_x509_certificate((tmp_path / c / "keys" / "ca.pem").read_bytes())
+        for c in ("a", "b", "city")
+    ]
+    assert len({c.subject for c in cas}) == 3 and len({c.serial_number for c in cas}) == 3
