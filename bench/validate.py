@@ -27,6 +27,7 @@ from hub.dictionary.paths import generated_dir
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
 from hub.validation.decode import xml_parser
+from hub.validation.files import validate_file
 from hub.validation.limits import MB, Limits
 from hub.validation.validator import Validator
 
@@ -80,7 +81,7 @@ def main() -> None:
             assert validators[r["dataset"]].is_valid(r["record"])
 
     def hub_file(path: Path, v: Validator = hub) -> None:
-        rep = v.validate_file(path)
+        rep = validate_file(v, path)
         assert rep.records == len(records) and not rep.issues
 
     hub_file(xml)  # warm caches (compiled rules, schemas) once, as a running node has them

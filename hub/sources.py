@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from hub import plugins
-from hub.config import SourceSection
 from hub.errors import ConfigError
 from hub.interfaces import Adapter, AdapterContext, AdapterOptions
 from hub.suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from hub.config import NodeConfig, UpstreamSection
+    from hub.config import NodeConfig, SourceSection, UpstreamSection
     from hub.mapping import Mapping
 
 
@@ -60,8 +59,9 @@ def check_sources(cfg: NodeConfig) -> list[str]:
                 parse_options(cls, src.options, where)
             except ConfigError as exc:
                 problems += [f"{where_file}{p}" for p in exc.problems]
-        if isinstance(src, SourceSection) and src.mapping is not None:
-            problems += check_mapping(Path(src.mapping)).errors
+        mapping = getattr(src, "mapping", None)  # sources have one, the upstream not
+        if mapping is not None:
+            problems += check_mapping(Path(mapping)).errors
     return problems
 
 

@@ -20,6 +20,7 @@ from hub.ingest.outcome import Outcome, Verdict
 from hub.ingest.pipeline import ingest_file
 from hub.schemagen import build
 from hub.store.engine import open_store
+from hub.validation.files import validate_file
 from hub.validation.validator import Validator
 from tests.conftest import run_xmllint
 
@@ -78,7 +79,7 @@ def test_generated_fujian_batch_validates_with_hub_and_xmllint(
 ) -> None:
     v = Validator(fujian)
     for p in fujian_batch.values():
-        report = v.validate_file(p)
+        report = validate_file(v, p)
         assert report.issues == [] and report.valid == report.records > 0
     lines = fujian_batch["jsonl"].read_text("utf-8").splitlines()
     sent = {json.loads(x)["dataset"] for x in lines}
@@ -92,7 +93,7 @@ def test_national_node_does_not_know_fujian_sets_and_rules_apply_to_overlay_fiel
     fujian: Dictionary, fujian_batch: dict[str, Path], tmp_path: Path
 ) -> None:
     national = Validator(load_dictionary(overlays=()))
-    issues = national.validate_file(fujian_batch["jsonl"]).issues
+    issues = validate_file(national, fujian_batch["jsonl"]).issues
     assert {i.dataset for i in issues} == {n for n, ds in fujian.datasets.items() if ds.overlay}
     assert {i.rule for i in issues} == {"dataset.unknown"}
     assert "defined by the provincial overlay 'fujian'" in issues[0].message
@@ -104,7 +105,7 @@ def test_national_node_does_not_know_fujian_sets_and_rules_apply_to_overlay_fiel
     lines[n] = lines[n].replace(code, broken, 1)
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join(lines) + "\n", "utf-8")
-    found = Validator(fujian).validate_file(bad).issues
+    found = validate_file(Validator(fujian), bad).issues
     assert [(i.record, i.dataset, i.field, i.value) for i in found] == [
         (n + 1, "BIDDER_MARGIN_INFO", "BIDDER_ORG_CODE", broken)
     ]

@@ -14,6 +14,7 @@ from hub.errors import InputError
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
 from hub.validation import rules
+from hub.validation.files import validate_file
 from hub.validation.validator import Validator
 
 
@@ -21,7 +22,7 @@ from hub.validation.validator import Validator
 def test_generated_batch_has_zero_issues(
     validator: Validator, generated: dict[str, Path], fmt: str
 ) -> None:
-    report = validator.validate_file(generated[fmt])
+    report = validate_file(validator, generated[fmt])
     assert report.issues == []
     assert report.records == report.valid >= 400
 
@@ -42,7 +43,7 @@ def test_every_planted_defect_is_reported_under_its_rule(
     planted = gen.inject_defects(records, 0.25)
     path = tmp_path / f"d.{fmt}"
     write_batch(records, path, fmt)
-    report = validator.validate_file(path)
+    report = validate_file(validator, path)
     got = {(i.record, i.field, i.rule) for i in report.issues}
     by_rule = collections.Counter(p.rule for p in planted)
     found = collections.Counter(p.rule for p in planted if (p.record, p.field, p.rule) in got)
@@ -59,7 +60,7 @@ def test_issue_names_file_record_field_rule_value(validator: Validator, tmp_path
     records[0]["record"]["PLATFORM_CODE"] = "91350100M000100Y44"
     path = tmp_path / "one.jsonl"
     write_batch(records, path, "jsonl")
-    [issue] = validator.validate_file(path).issues
+    [issue] = validate_file(validator, path).issues
     assert (issue.record, issue.dataset, issue.field, issue.rule, issue.value) == (
         1,
         "PROJECT",
@@ -79,13 +80,13 @@ def test_aliases_are_accepted(validator: Validator, tmp_path: Path) -> None:
     for fmt in ("xml", "jsonl"):
         path = tmp_path / f"a.{fmt}"
         write_batch(records, path, fmt)
-        assert validator.validate_file(path).issues == []
+        assert validate_file(validator, path).issues == []
 
 
 def _quick_equals_full(validator: Validator, path: Path) -> list[Any]:
     """The JSONL report of ``validate_file`` (a clean block's records checked on the parsed
     objects) next to ``iter_file`` (one RawRecord per line): same counts, same issues."""
-    quick = validator.validate_file(path)
+    quick = validate_file(validator, path)
     full = list(validator.iter_file(path))
     assert quick.records == len(full)
     assert quick.valid == sum(r.ok for r in full)
@@ -140,10 +141,10 @@ def test_citizen_id_checked_only_for_resident_id_type(validator: Validator, tmp_
     records[0]["record"]["ID_CARD"] = "11010519491231002Y"[:17] + "1"
     path = tmp_path / "p.jsonl"
     write_batch(records, path, "jsonl")
-    assert [i.rule for i in validator.validate_file(path).issues] == ["check.citizen_id"]
+    assert [i.rule for i in validate_file(validator, path).issues] == ["check.citizen_id"]
     records[0]["record"]["ID_CARD_TYPE"] = "02"  # not 居民身份证: no GB 11643 check
     write_batch(records, path, "jsonl")
-    assert validator.validate_file(path).issues == []
+    assert validate_file(validator, path).issues == []
 
 
 HOSTILE = {
@@ -318,9 +319,9 @@ def test_several_processes_report_exactly_what_one_does(
     lines[10:10] = [b"", b"   ", b"{broken"]  # blank lines are not records; broken ones are
     path = tmp_path / "many.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    one = validator.validate_file(path)
+    one = validate_file(validator, path)
     seen: list[int] = []
-    three = Validator(workers=3).validate_file(path, on_record=seen.append)
+    three = validate_file(Validator(workers=3), path, on_record=seen.append)
     assert (three.records, three.valid) == (one.records, one.valid)
     assert three.issues == one.issues and len(one.issues) > 20
     assert sum(seen) == one.records  # every worker's progress reached the caller
@@ -337,10 +338,10 @@ def test_verdicts_do_not_depend_on_the_identifier_caches_filling_up(
     gen.inject_defects(records, 0.2)
     path = tmp_path / "d.jsonl"
     write_batch(records, path, "jsonl")
-    roomy = Validator().validate_file(path).issues
+    roomy = validate_file(Validator(), path).issues
     monkeypatch.setattr(rules, "CACHE_ENTRIES", 3)
     monkeypatch.setattr(rules._Budget, "left", 7)
     tight = Validator()
-    assert tight.validate_file(path).issues == roomy
+    assert validate_file(tight, path).issues == roomy
     assert any(i.rule.startswith("check.") for i in roomy)
     assert rules._Budget.left <= 7  # the tight limits were in force

@@ -16,9 +16,11 @@ from rich.text import Text
 
 from hub.cli.common import dictionary_for, format_option, overlay_option, progress
 from hub.errors import InputError
+from hub.validation.files import validate_file
 from hub.validation.issues import ISSUE_KEYS, Issue
 from hub.validation.sniff import FORMATS
-from hub.validation.validator import FileReport, Validator
+from hub.validation.tally import FileReport
+from hub.validation.validator import Validator
 
 BIG_FILE = 2 * 1024 * 1024  # show a progress bar from this size on
 
@@ -75,9 +77,9 @@ def validate(
                     def advance(n: int, prog: Progress = prog, task: TaskID = task) -> None:
                         prog.advance(task, n)
 
-                    reports.append(validator.validate_file(path, input_format, advance))
+                    reports.append(validate_file(validator, path, input_format, advance))
             else:
-                reports.append(validator.validate_file(path, input_format))
+                reports.append(validate_file(validator, path, input_format))
         except InputError as exc:
             unreadable.append(exc)
             err.print(f"[red]error[/red] {escape(f'[{exc.code}] {exc}')}", highlight=False)

@@ -17,8 +17,8 @@ proxy in front of it.  Receiving runs in a worker thread: the store is synchrono
 from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request, Response
-from fastapi_offline import FastAPIOffline
 from fastapi.concurrency import run_in_threadpool
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import func, select
 
 from hub import __version__

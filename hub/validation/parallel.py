@@ -24,7 +24,8 @@ from multiprocessing.process import BaseProcess
 
 from hub.errors import FatalError
 from hub.validation.issues import Issue
-from hub.validation.validator import FileReport, Validator
+from hub.validation.tally import FileReport, tally_lines
+from hub.validation.validator import Validator
 
 MIN_BYTES = 4 * 1024 * 1024  # below this a fork costs more than it saves
 PROGRESS_EVERY = 2000
@@ -52,7 +53,7 @@ def _validate_part(
     progress: Callable[[int], None] | None,
 ) -> tuple[int, int, list[Issue]]:
     if progress is None:
-        return validator.tally_lines(lines, first_line, index, source)
+        return tally_lines(validator, lines, first_line, index, source)
     pending = 0
 
     def every(n: int) -> None:  # a child tells its parent every PROGRESS_EVERY records
@@ -62,7 +63,7 @@ def _validate_part(
             progress(pending)
             pending = 0
 
-    result = validator.tally_lines(lines, first_line, index, source, every)
+    result = tally_lines(validator, lines, first_line, index, source, every)
     if pending:
         progress(pending)
     return result

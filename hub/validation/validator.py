@@ -12,9 +12,8 @@ from __future__ import annotations
 import bisect
 import functools
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -33,9 +32,8 @@ from hub.validation.limits import DEFAULT_LIMITS, Limits
 from hub.validation.rules import DatasetRules, RuleSettings, compile_rules
 from hub.validation.sniff import FORMATS, detect_format
 
-_PLAIN_OPS = frozenset({None, *OP_VALUES})  # a JSONL envelope's op: absent or a valid one
+PLAIN_OPS = frozenset({None, *OP_VALUES})  # a JSONL envelope's op: absent or a valid one
 _Fast = tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[str] | None]
-_UNSEEN: Any = object()
 
 
 @dataclass(slots=True)
@@ -48,19 +46,6 @@ class RecordResult:
         return not self.issues or not any(i.severity == "error" for i in self.issues)
 
 
-@dataclass
-class FileReport:
-    file: str
-    format: str
-    records: int = 0
-    valid: int = 0
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def by_rule(self) -> Counter[str]:
-        return Counter(i.rule for i in self.issues)
-
-
 class Validator:
     def __init__(
         self,
@@ -70,13 +55,13 @@ class Validator:
         workers: int = 1,
     ) -> None:
         self.dictionary = dictionary or load_dictionary()
-        self.workers = workers  # processes for one large JSONL file (validate_file only)
+        self.workers = workers  # processes for one large JSONL file (files.validate_file)
         self.settings = settings or RuleSettings()
         self.limits = limits
         self._rules: dict[str, DatasetRules] = {}
         self._json: dict[str, Any] = {}  # data set -> compiled JSON Schema validator
         self._known = frozenset(self.dictionary.datasets)
-        self._fast_json: dict[str, _Fast | None] = {}  # data set -> tally_lines' checks
+        self.fast: dict[str, _Fast | None] = {}  # data set -> the JSONL tally's checks
 
     @functools.cached_property
     def _elsewhere(self) -> dict[str, str]:
@@ -115,7 +100,7 @@ class Validator:
         self, raw: RawRecord, source: str, schema_ok: bool, schema_errors: list[str] | None = None
     ) -> list[Issue]:
         ds_name = raw.dataset
-        if schema_ok and raw.problem is None and raw.op in _PLAIN_OPS:
+        if schema_ok and raw.problem is None and raw.op in PLAIN_OPS:
             rules = self._rules.get(ds_name)
             if rules is not None and rules.clean(raw.fields):
                 return []  # the common case: the guards say no rule can object
@@ -213,57 +198,14 @@ class Validator:
             if on_record:
                 on_record(1)
 
-    def tally_lines(
-        self,
-        lines: list[bytes],
-        first_line: int,
-        index: int,
-        source: str,
-        progress: Callable[[int], None] | None = None,
-    ) -> tuple[int, int, list[Issue]]:
-        """(records, valid records, issues) of JSONL lines numbered from ``first_line``,
-        records from ``index + 1``, for a caller that wants the verdict only (``hub
-        validate``).  A record of a block that passed the strict checks whole, known data
-        set, plain operation and no alias is checked on its parsed object as it stands:
-        schema, then the fused guards; any other record, or one these find fault with,
-        becomes a RawRecord and has its issues worded by ``check_json``."""
-        records = valid = 0
-        issues: list[Issue] = []
-        fast = self._fast_json
-        for block in decode.jsonl_blocks(lines, first_line, self.limits):
-            for item in block.items:
-                index += 1
-                if block.flat:
-                    obj = item[2]
-                    name = obj.get("dataset")
-                    f = fast.get(name, _UNSEEN) if type(name) is str else None
-                    if f is _UNSEEN:
-                        f = self._fast_for(name)
-                    if (
-                        f is not None
-                        and obj.get("op") in _PLAIN_OPS
-                        and (f[2] is None or f[2].isdisjoint(obj["record"]))
-                        and f[0](rec := obj["record"])
-                        and f[1](rec)
-                    ):
-                        records += 1
-                        valid += 1
-                        continue
-                res = RecordResult(raw := block.record(item, index), self.check_json(raw, source))
-                records += 1
-                valid += res.ok
-                issues += res.issues
-            if progress is not None:
-                progress(len(block.items))
-        return records, valid, issues
-
-    def _fast_for(self, name: str) -> _Fast | None:
-        """(schema is_valid, fused guards, alias names or None) of a known data set."""
+    def fast_checks(self, name: Any) -> _Fast | None:
+        """(schema is_valid, fused guards, alias names or None) of a known data set, cached
+        in ``self.fast`` for the JSONL tally's hot loop; None for an unknown one."""
         f = None
         if name in self._known:
             rules = self.rules(name)
             f = (self.json_validator(name).is_valid, rules.clean, frozenset(rules.aliases) or None)
-        self._fast_json[name] = f
+        self.fast[name] = f
         return f
 
     def iter_bytes(
@@ -375,25 +317,3 @@ class Validator:
             yield RecordResult(raw, issues)
             if on_record:
                 on_record(1)
-
-    def validate_file(
-        self, path: Path, fmt: str | None = None, on_record: Callable[[int], None] | None = None
-    ) -> FileReport:
-        data = decode.read_bytes(path, self.limits)
-        fmt = detect_format(path, data[:65536], fmt)
-        if fmt == "jsonl" and self.workers > 1:
-            from hub.validation import parallel  # noqa: PLC0415  (it imports this module)
-
-            if parallel.worth_it(len(data), self.workers):
-                return parallel.validate_jsonl(self, data, str(path), self.workers, on_record)
-        report = FileReport(str(path), fmt)
-        if fmt == "jsonl":
-            tally = self.tally_lines(data.split(b"\n"), 1, 0, str(path), on_record)
-            report.records, report.valid, report.issues = tally
-            return report
-        for res in self.iter_bytes(data, str(path), fmt, on_record):
-            if res.raw.index:
-                report.records += 1
-                report.valid += res.ok
-            report.issues.extend(res.issues)
-        return report
