@@ -114,7 +114,8 @@ def test_a_conflict_is_listed_compared_and_resolved_with_an_audit_entry(
     take = next(v["version_no"] for v in c["versions"] if not v["current"])
     wrong = run("conflicts", "resolve", str(c["id"]), "--take", "99")
     assert wrong.exit_code == 2 and "take one of" in wrong.output
-    res = run("conflicts", "resolve", str(c["id"]), "--take", str(take), "--note", "县里核实")
+    assert "PROJECT_NAME" in run("conflicts", "show", code).output  # by business key too
+    res = run("conflicts", "resolve", code, "--take", str(take), "--note", "县里核实")
     assert res.exit_code == 0, res.output
     assert _json(run("conflicts", "--format", "json"))["rows"] == []
     cur = _json(run("show", "PROJECT", code, "--format", "json"))["current"]

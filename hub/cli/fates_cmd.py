@@ -215,17 +215,22 @@ def conflicts_group(
 
 
 @conflicts_group.command("show")
-@click.argument("conflict_id", type=int)
+@click.argument("ref")
 @config_option
 @format_option
-def conflicts_show(conflict_id: int, config_path: Path | None, out_format: str) -> None:
-    """The tied versions side by side: the fields that differ first."""
+def conflicts_show(ref: str, config_path: Path | None, out_format: str) -> None:
+    """The tied versions side by side, the fields that differ first.  REF: the conflict's id
+    or its record's business key."""
     _, store = store_for(config_path)
-    with store.read() as conn:
-        c = fates.conflict(conn, conflict_id)
-    store.dispose()
+    try:
+        with store.read() as conn:
+            c = fates.conflict(conn, fates.conflict_id(conn, ref))
+    except UsageError as exc:
+        fail(exc)
+    finally:
+        store.dispose()
     if c is None:
-        fail(UsageError(f"no conflict {conflict_id}; `hub conflicts --all` lists them"))
+        fail(UsageError(f"no conflict {ref}; `hub conflicts --all` lists them"))
     if out_format == "json":
         print_json(c)
         return
@@ -252,14 +257,17 @@ def conflicts_show(conflict_id: int, config_path: Path | None, out_format: str) 
 
 
 @conflicts_group.command("resolve")
-@click.argument("conflict_id", type=int)
+@click.argument("ref")
 @click.option("--take", "take", type=int, required=True, help="The version number to keep.")
 @click.option("--note", default="", help="Why (kept in the audit log).")
 @config_option
-def conflicts_resolve(conflict_id: int, take: int, note: str, config_path: Path | None) -> None:
-    """Make one of the tied versions current and close the conflict (audited)."""
+def conflicts_resolve(ref: str, take: int, note: str, config_path: Path | None) -> None:
+    """Make one of the tied versions current and close the conflict (audited).  REF: the
+    conflict's id or its record's business key."""
     _, store = store_for(config_path)
     try:
+        with store.read() as conn:
+            conflict_id = fates.conflict_id(conn, ref)
         d = resolve_conflict(store, conflict_id, take, cli_actor(), note)
     except UsageError as exc:
         fail(exc)

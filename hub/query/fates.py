@@ -261,3 +261,21 @@ def earlier_runs(conn: Connection, raw_sha256: str, before: int) -> list[int]:
     """Runs that took the same bytes before run ``before`` (a re-sent batch)."""
     q = select(RUN.c.id).where(RUN.c.raw_sha256 == raw_sha256, RUN.c.id < before)
     return list(conn.execute(q.order_by(RUN.c.id)).scalars())
+
+
+def conflict_id(conn: Connection, ref: str) -> int:
+    """A conflict named by its id or by its record's business key (the open one)."""
+    if ref.isdigit():
+        return int(ref)
+    ids = list(
+        conn.execute(
+            select(CONF.c.id).where(CONF.c.business_key == ref, CONF.c.status == "open")
+        ).scalars()
+    )
+    if len(ids) == 1:
+        return int(ids[0])
+    if not ids:
+        raise UsageError(f"no open conflict on key {ref!r}; `hub conflicts` lists them")
+    raise UsageError(
+        f"key {ref!r} has {len(ids)} open conflicts ({', '.join(map(str, ids))}): name one by id"
+    )
