@@ -98,22 +98,44 @@ def sign_detached(
 
 
 def verify_detached(p7s: bytes, content: bytes) -> Signed:
-    """Check a detached signature over ``content``; raise CmsError with a reason code."""
+    """Check a detached signature over ``content``; raise CmsError with a reason code.
+
+    Strict, so that no byte of signature.p7s can change without a refusal (a verifier that
+    accepts bytes it does not check is malleable: the package's hash changes while it still
+    verifies): DER only, versions as RFC 5652 requires for the signer identifier used, one
+    SignerInfo whose digest algorithm is the one SignedData lists, no unsigned attributes,
+    certificates in DER (``Cert.load_strict``)."""
     try:
         info = cms.ContentInfo.load(p7s, strict=True)
         if info["content_type"].native != "signed_data":
             raise CmsError("signature.invalid", "signature.p7s is not a CMS SignedData")
         sd = info["content"]
         sd.native  # noqa: B018 - parse it all: a malformed field fails here
-        certs = [Cert.load(c.chosen.dump()) for c in sd["certificates"] if c.name == "certificate"]
+        der = bytes(info.dump(force=True))
         infos = list(sd["signer_infos"])
         encap = sd["encap_content_info"]
     except CmsError:
         raise
     except Exception as exc:
         raise CmsError("signature.invalid", f"signature.p7s is not valid DER CMS: {exc}") from exc
+    if der != p7s:
+        at = next((i for i, (a, b) in enumerate(zip(der, p7s, strict=False)) if a != b), None)
+        raise CmsError(
+            "signature.encoding",
+            f"signature.p7s is not in DER (it differs from its DER re-encoding at byte "
+            f"{at if at is not None else min(len(der), len(p7s))}); send DER only",
+        )
     if len(infos) != 1:
         raise CmsError("signature.invalid", f"expected one signer, found {len(infos)}")
+    _structure(sd, infos[0])
+    try:
+        certs = [
+            Cert.load_strict(c.chosen.dump()) for c in sd["certificates"] if c.name == "certificate"
+        ]
+    except ValueError as exc:
+        raise CmsError("signature.encoding", f"signature.p7s: {exc}") from exc
+    if len(certs) != len(sd["certificates"]):
+        raise CmsError("signature.invalid", "signature.p7s carries certificates of other kinds")
     if encap["content_type"].native != "data" or encap["content"].native is not None:
         raise CmsError("signature.invalid", "the signature must be detached over data")
     si = infos[0]
@@ -156,6 +178,26 @@ def verify_detached(p7s: bytes, content: bytes) -> Signed:
     except crypto.BadSignature as exc:
         raise CmsError("signature.invalid", f"the signature does not verify: {exc}") from exc
     return Signed(signer, certs, signing_time, digest)
+
+
+def _structure(sd: Any, si: Any) -> None:
+    """What no signature covers must be exactly as RFC 5652 has it for this signer."""
+    ski = si["sid"].name == "subject_key_identifier"
+    want = "v3" if ski else "v1"
+    if si["version"].native != want or sd["version"].native != want:
+        raise CmsError(
+            "signature.invalid",
+            f"SignedData {sd['version'].native} and SignerInfo {si['version'].native} with "
+            f"a {si['sid'].name} signer identifier; RFC 5652 requires {want} for both",
+        )
+    algos = list(sd["digest_algorithms"])
+    if len(algos) != 1 or algos[0].dump() != si["digest_algorithm"].dump():
+        raise CmsError(
+            "signature.invalid",
+            "SignedData's digestAlgorithms must list exactly the signer's digest algorithm",
+        )
+    if si["unsigned_attrs"].native is not None or sd["crls"].native is not None:
+        raise CmsError("signature.invalid", "unsigned attributes and CRLs are not accepted")
 
 
 def _find_signer(sid: Any, certs: list[Cert]) -> Cert:

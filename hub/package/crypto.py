@@ -129,7 +129,9 @@ def verify(spki_der: bytes, sig_oid: str, digest_oid: str | None, sig: bytes, da
         key.verify(sig, data, ec.ECDSA(_hash(DIGEST_NAMES[dg])))
     except (InvalidSignature, TsInvalidSignature) as exc:
         raise BadSignature("the signature does not verify") from exc
-    except ValueError as exc:  # malformed key or signature encoding
+    except AlgorithmError:
+        raise
+    except Exception as exc:  # malformed key or signature; the C libraries' own errors
         raise BadSignature(f"the signature cannot be checked: {exc}") from exc
 
 

@@ -27,6 +27,20 @@ class Cert:
         c.native  # noqa: B018 - parse everything now: a malformed field fails here, not later
         return cls(der, c)
 
+    @classmethod
+    def load_strict(cls, der: bytes) -> Cert:
+        """A certificate that came inside a signature: DER exactly (its bytes are what a
+        re-encoding of its values gives), its signature algorithm named the same inside and
+        outside the signed part, its signature a whole number of bytes.  Raises ValueError."""
+        c = cls.load(der)
+        if bytes(c.asn.dump(force=True)) != der:
+            raise ValueError(f"certificate {c.name!r} is not in DER")
+        if c.asn["signature_algorithm"].dump() != c.tbs["signature"].dump():
+            raise ValueError(f"certificate {c.name!r} names two signature algorithms")
+        if c.asn["signature_value"].contents[:1] != b"\x00":
+            raise ValueError(f"certificate {c.name!r} has a signature with unused bits")
+        return c
+
     @property
     def tbs(self) -> Any:
         return self.asn["tbs_certificate"]
@@ -97,8 +111,8 @@ def _signed(issuer: Cert, outer: Any, signature: Any, tbs: Any) -> bool:
             bytes(signature.native),
             bytes(tbs.dump()),
         )
-    except crypto.BadSignature:
-        return False
+    except (crypto.BadSignature, crypto.AlgorithmError):
+        return False  # not issued by this key (an algorithm it cannot use: not by it either)
     return True
 
 

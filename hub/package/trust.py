@@ -91,6 +91,13 @@ def check(
             f"signing time {at.isoformat()} is older than {trust.max_signature_age.days} days",
         )
     path = _build_path(signed.signer, signed.certificates, trust.anchors)
+    on_path = {c.der for c in path}
+    stray = [c.name for c in signed.certificates if c.der not in on_path]
+    if stray:  # bytes that no check would read: refused, like any unchecked part
+        raise CmsError(
+            "cert.extra",
+            f"signature.p7s carries certificates not on the signer's path: {', '.join(stray)}",
+        )
     for i, c in enumerate(path):
         if not c.not_before <= at <= c.not_after:
             raise CmsError(
