@@ -127,3 +127,22 @@ def test_close_matches_for_data_sets_sources_and_configuration_keys(tmp_path: Pa
     ok.write_text(f'[store]\ndata_dir = "{tmp_path}"\n[sources.county-qingshan]\n')
     res = hub("sync", "county-qingshn", "--config", str(ok))
     assert res.returncode == 2 and "did you mean 'county-qingshan'?" in res.stderr
+
+
+def test_an_unforeseen_failure_is_one_line_and_a_log_not_a_traceback(tmp_path: Path) -> None:
+    code = (
+        "import sys, hub.cli.validate_cmd as v\n"
+        "def boom(*a, **k): raise RuntimeError('boom in the validator')\n"
+        "v.validate_file = boom\n"
+        "sys.argv = ['hub', 'validate', 'x.jsonl']\n"
+        "from hub.cli import main; main()\n"
+    )
+    env = {**os.environ, "HUB_LOG_DIR": str(tmp_path / "logs")}
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert "RuntimeError: boom in the validator" in res.stderr
+    log = (tmp_path / "logs" / "errors.log").read_text("utf-8")
+    assert "Traceback" in log and "boom in the validator" in log and "validate x.jsonl" in log

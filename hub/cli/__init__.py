@@ -127,4 +127,11 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="hub")
+    """The ``hub`` command: a failure nobody foresaw is one line and exit 2, never a
+    traceback; the details go to a log file named in that line."""
+    try:
+        cli(prog_name="hub")
+    except Exception as exc:  # click handles usage errors itself; this is everything else
+        from hub.cli.crash import report  # noqa: PLC0415
+
+        report(exc)
