@@ -305,3 +305,24 @@ def test_validation_in_a_second_process_gives_the_same_verdicts_and_store(
         Outcome.REJECTED,
         Outcome.QUARANTINED,
     }
+
+
+def test_envelope_op_or_key_that_is_not_a_string_is_rejected_not_read_as_add(
+    store: Store, tmp_path: Path, validator: Any
+) -> None:
+    good = _project()
+    lines = []
+    for op, key in ((1, "k"), (["add"], "k"), ("add", 17), ({"x": 1}, None)):
+        env = dict(good, op=op, key=key) if key is not None else dict(good, op=op)
+        lines.append(orjson.dumps(env))
+    path = tmp_path / "envelopes.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    from hub.validation.files import validate_file
+
+    report = validate_file(validator, path)
+    assert report.valid == 0 and [i.rule for i in report.issues] == ["record.envelope"] * 4
+    assert "a number 1, expected a string" in report.issues[0].message
+    verdicts: list[Verdict] = []
+    res = ingest_file(store, path, "county-a", on_verdict=verdicts.append)
+    assert res.counts.rejected == 4 and res.counts.accepted == 0
+    assert {v.rule for v in verdicts} == {"record.envelope"}

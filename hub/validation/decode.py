@@ -38,6 +38,7 @@ class RawRecord:
     problem: str | None = None  # set when the record could not be decoded at all
     extra: dict[str, Any] | None = None  # envelope keys besides dataset, op, key, record
     text: bytes | None = None  # the record as received (JSONL line; XML element if failed)
+    envelope: str | None = None  # an op or key that is not a string: what it is instead
 
 
 def read_bytes(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -210,14 +211,8 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
         rec, dataset = obj.get("record"), obj.get("dataset")
         if type(rec) is dict and type(dataset) is str:
             op, key = obj.get("op"), obj.get("key")
-            return RawRecord(
-                index,
-                dataset,
-                rec,
-                op if type(op) is str else None,
-                key if type(key) is str else None,
-                line,
-            )
+            if (type(op) is str or op is None) and (type(key) is str or key is None):
+                return RawRecord(index, dataset, rec, op, key, line)
     if not isinstance(obj, dict):
         return RawRecord(
             index,
@@ -243,6 +238,11 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
     elif extra:
         problem = f"unexpected envelope keys {sorted(extra)}; expected dataset, op, key, record"
     op, key = obj.get("op"), obj.get("key")
+    wrong = [
+        f'"{name}" is {_json_type(v)} {json.dumps(v, ensure_ascii=False)[:60]}'
+        for name, v in (("op", op), ("key", key))
+        if v is not None and not isinstance(v, str)
+    ]
     return RawRecord(
         index=index,
         dataset=dataset,
@@ -252,7 +252,19 @@ def _envelope(obj: Any, index: int, line: int | None) -> RawRecord:
         line=line,
         problem=problem,
         extra=extra,
+        envelope="; ".join(wrong) + ", expected a string" if wrong else None,
     )
+
+
+def _json_type(v: Any) -> str:
+    kinds = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+    }
+    return kinds.get(type(v), type(v).__name__)
 
 
 # JSONL lines decoded together: the strict checks run once per block.  Small on purpose:

@@ -35,6 +35,7 @@ RULES: dict[str, str] = {
     "dataset.unknown": "The record's data set is not in the dictionary.",
     "record.malformed": "The record cannot be read as a record (broken JSON line, wrong shape).",
     "record.op": "The operation is not add, modify or delete.",
+    "record.envelope": "The envelope's op or key is not a string (a number, list, object …).",
     "unknown-field": "A field that the data set does not define.",
     "required": "A mandatory field is missing or empty.",
     "length": "Longer than the field's maximum, or not its fixed length.",

@@ -100,7 +100,7 @@ class Validator:
         self, raw: RawRecord, source: str, schema_ok: bool, schema_errors: list[str] | None = None
     ) -> list[Issue]:
         ds_name = raw.dataset
-        if schema_ok and raw.problem is None and raw.op in PLAIN_OPS:
+        if schema_ok and raw.problem is None and raw.op in PLAIN_OPS and raw.envelope is None:
             rules = self._rules.get(ds_name)
             if rules is not None and rules.clean(raw.fields):
                 return []  # the common case: the guards say no rule can object
@@ -146,6 +146,8 @@ class Validator:
             return issues
         rules = self.rules(ds_name)
         rec = raw.fields
+        if raw.envelope is not None:
+            emit("", "record.envelope", None, f"the envelope's {raw.envelope}", "error")
         if raw.op is not None and raw.op not in OP_VALUES:
             emit(
                 "", "record.op", raw.op, f"operation must be one of {', '.join(OP_VALUES)}", "error"
