@@ -86,3 +86,26 @@ def test_citizen_id_check_char_agrees_with_stdnum(first17: str) -> None:
 @given(st.text(string.digits + string.ascii_uppercase, min_size=1, max_size=40))
 def test_mod37_2_agrees_with_stdnum(data: str) -> None:
     assert ids.mod37_2_check_char(data) == mod_37_2.calc_check_digit(data)
+
+
+@pytest.mark.parametrize(
+    ("birth", "ok"),
+    [
+        ("19800229", True),  # 1980 was a leap year
+        ("19810229", False),
+        ("19850231", False),
+        ("19851301", False),
+        ("19850000", False),
+        ("18991231", False),
+        ("29990101", False),
+        ("19800228", True),
+        ("20000229", True),
+    ],
+)
+def test_citizen_id_birth_date_must_be_a_real_date(birth: str, ok: bool) -> None:
+    first17 = "110105" + birth + "123"
+    value = first17 + ids.citizen_id_check_char(first17)
+    problem = ids.citizen_id_problem(value)
+    assert (problem is None) is ok, problem
+    if not ok:
+        assert birth in str(problem) and "digits 7-14" in str(problem)

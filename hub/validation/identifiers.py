@@ -8,6 +8,7 @@ Each ``*_problem`` function returns None when the value is valid, else a short r
 
 from __future__ import annotations
 
+import datetime
 import functools
 import operator
 import re
@@ -81,6 +82,18 @@ def citizen_id_problem(value: str) -> str | None:
     want = citizen_id_check_char(value[:17])
     if value[17] != want:
         return f"check character is {value[17]!r}, GB 11643 gives {want!r}"
+    return _birth_date_problem(value[6:14])
+
+
+def _birth_date_problem(ymd: str) -> str | None:
+    """Digits 7-14 are the birth date: a real calendar date, 1900 or later, not in the
+    future (a valid check character does not make 31 February a birthday)."""
+    try:
+        born = datetime.date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
+    except ValueError:
+        return f"birth date {ymd!r} (digits 7-14) is not a real date (GB 11643)"
+    if not datetime.date(1900, 1, 1) <= born <= datetime.date.today():
+        return f"birth date {ymd!r} (digits 7-14) is before 1900 or in the future (GB 11643)"
     return None
 
 

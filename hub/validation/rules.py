@@ -49,7 +49,7 @@ RULES: dict[str, str] = {
     "codeset.pattern": "A code of an open code set that does not have the set's shape.",
     "check.uscc": "GB 32100 unified social credit code: shape or check character wrong.",
     "check.org_code": "GB 11714 organisation code: shape or check character wrong.",
-    "check.citizen_id": "GB 11643 citizen ID number: shape or check character wrong.",
+    "check.citizen_id": "GB 11643 citizen ID number: shape, birth date or check character wrong.",
     "check.deal_code": "UNIFIED_DEAL_CODE: 40-char form or ISO 7064 MOD 37-2 check wrong.",
     "check.region": "Not a GB/T 2260 administrative division code.",
     "check.region_retired": "A GB/T 2260 code that has been retired (warning).",
