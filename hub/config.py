@@ -9,7 +9,6 @@ from the configuration file's own folder.
 from __future__ import annotations
 
 import os
-import tomllib
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from hub import ENV_CONFIG, ENV_DATABASE_URL
 from hub.dictionary.loader import use_overlays
 from hub.errors import ConfigError
 from hub.suggest import did_you_mean
+from hub.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = "hub-data"
 LOCAL_CONFIG = "node.toml"  # used when neither --config nor $HUB_CONFIG names one
@@ -173,12 +173,7 @@ def load_config(path: Path | None = None, *, check_plugins: bool = True) -> Node
     if path is None:
         use_overlays(())
         return NodeConfig()
-    try:
-        raw = tomllib.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: is not valid TOML ({exc})") from exc
+    raw = read_toml(path)
     _resolve_paths(raw, path.parent)
     try:
         cfg = NodeConfig.model_validate({**raw, "path": path})

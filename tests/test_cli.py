@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from hub.validation.issues import ISSUE_KEYS
+from tests.conftest import ROOT
 
 
 def hub(*args: str) -> subprocess.CompletedProcess[str]:
@@ -146,3 +147,42 @@ def test_an_unforeseen_failure_is_one_line_and_a_log_not_a_traceback(tmp_path: P
     assert "RuntimeError: boom in the validator" in res.stderr
     log = (tmp_path / "logs" / "errors.log").read_text("utf-8")
     assert "Traceback" in log and "boom in the validator" in log and "validate x.jsonl" in log
+
+
+def test_unreadable_configuration_and_mapping_files_are_errors_not_tracebacks(
+    tmp_path: Path,
+) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('[node]\nname = "青山县"\n'.encode("gbk"))
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\x00\x01\x02 not text")
+    for cfg, says in (
+        (deep, "nests arrays or tables too deeply"),
+        (gbk, "is not UTF-8 text"),
+        (binary, "NUL"),
+    ):
+        res = hub("stats", "--config", str(cfg))
+        assert res.returncode == 2, res.stderr
+        assert "Traceback" not in res.stderr and says in " ".join(res.stderr.split())
+        assert cfg.name in res.stderr
+    mapping = (ROOT / "mappings" / "qingshan-csv.toml").read_text("utf-8")
+    bad = tmp_path / "zlib.toml"
+    bad.write_text(mapping.replace('encoding = "gbk"', 'encoding = "zlib_codec"'), "utf-8")
+    res = hub("mapping", "check", str(bad))
+    assert res.returncode != 0 and "not a text encoding" in " ".join(
+        res.stdout.split() + res.stderr.split()
+    )
+    res = hub(
+        "mapping",
+        "preview",
+        str(bad),
+        "--sample",
+        str(ROOT / "mappings" / "samples" / "qingshan" / "BD_20240301.csv"),
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    deep_mapping = tmp_path / "deep-mapping.toml"
+    deep_mapping.write_text(deep.read_text())
+    res = hub("mapping", "check", str(deep_mapping))
+    assert res.returncode != 0 and "Traceback" not in res.stderr

@@ -3,7 +3,6 @@ and report every problem at once, each with its file and key."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from hub.errors import ConfigError
 from hub.mapping.compiled import DatasetPlan, FieldPlan, Mapping
 from hub.mapping.model import DatasetMap, FieldSpec, MappingFile
 from hub.mapping.transforms import Codes, Const, Context, Transform
+from hub.tomlfile import read_toml
 
 OPS = ("add", "modify", "delete")
 
@@ -41,12 +41,9 @@ def load_mapping(path: Path, dictionary: Dictionary | None = None) -> Mapping:
 def check_mapping(path: Path, dictionary: Dictionary | None = None) -> Checked:
     out = Checked(path, None)
     try:
-        raw = tomllib.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        out.errors.append(f"{path}: cannot be read ({exc.strerror})")
-        return out
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        out.errors.append(f"{path}: is not valid UTF-8 TOML ({exc})")
+        raw = read_toml(path)
+    except ConfigError as exc:
+        out.errors += exc.problems
         return out
     try:
         mf = MappingFile.model_validate(raw)

@@ -35,9 +35,11 @@ class InputSpec(_Frozen):
     @classmethod
     def _known_encoding(cls, v: str) -> str:
         try:
-            codecs.lookup(v)
+            info = codecs.lookup(v)
         except LookupError:
             raise ValueError(f"unknown text encoding {v!r}; expected e.g. utf-8, gbk") from None
+        if not getattr(info, "_is_text_encoding", True):  # zlib_codec, base64_codec, rot13 …
+            raise ValueError(f"{v!r} is a codec but not a text encoding; expected e.g. utf-8, gbk")
         return v
 
 
