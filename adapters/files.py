@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import Field
 
 from adapters.drops import takeable
-from hub.errors import ConfigError, FatalError
+from hub.errors import ConfigError, FatalError, InputError
 from hub.interfaces import Adapter, AdapterOptions, Batch, PushResult
 
 
@@ -40,10 +40,15 @@ class FilesOptions(AdapterOptions):
     receipts_dir: str = "receipts"  # signed receipts for dropped packages: NAME.receipt
 
 
+def printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as \\xNN escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def unique_target(folder: Path, name: str) -> Path:
     """``folder/name``, or ``folder/name.<UTC time>`` if a file of that name is there."""
     target = folder / name
-    if target.exists():
+    if os.path.lexists(target):
         target = folder / f"{name}.{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
     return target
 
@@ -64,15 +69,40 @@ class FilesAdapter(Adapter):
         return inbox
 
     def ready(self, inbox: Path, now: float | None = None) -> list[Path]:
-        """The files that may be taken now, in name order."""
+        """The regular files that may be taken now, in name order (never following a link)."""
         o = self.options
-        files = [(p.name, p.stat().st_mtime) for p in inbox.iterdir() if p.is_file()]
+        files = [
+            (e.name, e.stat(follow_symlinks=False).st_mtime)
+            for e in os.scandir(inbox)
+            if e.is_file(follow_symlinks=False)
+        ]
         now = time.time() if now is None else now
         names = takeable(files, o.pattern, o.done_marker, o.min_age_seconds, now)
         return [inbox / n for n in names]
 
+    def unfit(self, inbox: Path) -> list[tuple[Path, InputError]]:
+        """Entries that are never inputs and would otherwise sit in the inbox for ever: links,
+        FIFOs, devices and sockets, and names that are not UTF-8."""
+        out = []
+        for e in os.scandir(inbox):
+            p = inbox / e.name
+            shown = printable(e.name)
+            if e.is_dir(follow_symlinks=False) or e.name.startswith("."):
+                continue
+            if shown != e.name:
+                why = "its name is not UTF-8; rename it (the hub keeps names as text)"
+                out.append((p, InputError(str(inbox / shown), why, code="input.name")))
+            elif not e.is_file(follow_symlinks=False):
+                kind = "a symbolic link" if e.is_symlink() else "not a regular file"
+                why = f"is {kind}; an inbox takes regular files only (no links, FIFOs, devices)"
+                out.append((p, InputError(str(p), why, code="input.not-regular")))
+        return out
+
     def pull(self, cursor: str | None) -> Iterator[Batch]:
         inbox = self._inbox()
+        for p, refusal in self.unfit(inbox):  # set aside, so they block nothing
+            shown = printable(p.name)
+            yield Batch(name=shown, origin=str(inbox / shown), path=p, refused=refusal)
         for p in self.ready(inbox):
             yield Batch(
                 name=p.name,
@@ -80,7 +110,7 @@ class FilesAdapter(Adapter):
                 path=p,
                 fmt=self.options.format,
                 cursor=p.name,
-                size=p.stat().st_size,
+                size=p.stat(follow_symlinks=False).st_size,
             )
 
     def _move(self, batch: Batch, folder_name: str) -> Path:

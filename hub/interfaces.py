@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +62,19 @@ class Batch:
     refused: InputError | None = None
 
     def open(self) -> BinaryIO:
+        """The bytes; a local file is opened without following a link and must be a regular
+        file (a link, FIFO or device swapped in after the adapter looked is refused)."""
         if self.path is not None:
-            return self.path.open("rb")
+            try:
+                fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError as exc:
+                raise InputError(
+                    self.origin, f"cannot be opened as a regular file ({exc.strerror})"
+                ) from exc
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise InputError(self.origin, "is not a regular file", code="input.not-regular")
+            return os.fdopen(fd, "rb")
         return io.BytesIO(self.data or b"")
 
     def read(self) -> bytes:

@@ -91,6 +91,48 @@ class TestFilesBehaviour(FilesPeer):
         assert "columns" in reason or "gbk" in reason
         assert not any(p.is_file() for p in self.peer_dir.iterdir())
 
+    def test_links_special_files_and_non_utf8_names_are_set_aside_and_block_nothing(
+        self, node: NodeConfig, hub_store: Store, tmp_path: Path
+    ) -> None:
+        self.put(0)
+        secret = tmp_path / "outside" / "XM_secret.csv"
+        secret.parent.mkdir()
+        secret.write_bytes((SAMPLES / "BD_20240301.csv").read_bytes())
+        (self.peer_dir / "XM_link.csv").symlink_to(secret)
+        os.mkfifo(self.peer_dir / "XM_fifo.csv")
+        odd = os.fsdecode(b"XM_\xff\xfe.csv")
+        (self.peer_dir / odd).write_bytes((SAMPLES / "BD_20240301.csv").read_bytes())
+        _aged(self.peer_dir / odd)
+        first = sync_source(node, hub_store, "peer")
+        got = {b.name: (b.status, b.code) for b in first.batches}
+        assert got == {
+            "XM_\\xff\\xfe.csv": ("failed", "input.name"),
+            "XM_fifo.csv": ("failed", "input.not-regular"),
+            "XM_link.csv": ("failed", "input.not-regular"),
+            "XM_20240301.csv": ("done", None),
+            "ZBXM_20240301.csv": ("done", None),
+        }
+        report = sync_source(node, hub_store, "peer")  # nothing was left to block it
+        failed = sorted(os.listdir(self.peer_dir / "failed"))
+        assert "XM_link.csv" in failed and "XM_fifo.csv" in failed and odd in failed
+        assert (self.peer_dir / "failed" / "XM_link.csv").is_symlink()  # moved, never read
+        why = (self.peer_dir / "failed" / "XM_link.csv.error.txt").read_text("utf-8")
+        assert "symbolic link" in why
+        assert "not UTF-8" in (self.peer_dir / "failed" / (odd + ".error.txt")).read_text("utf-8")
+        assert sorted(os.listdir(self.peer_dir / "processed")) == PARTS[0]
+        assert report.batches == []  # the second run: nothing new, no error
+        with hub_store.read() as conn:
+            from sqlalchemy import text
+
+            origins = [r[0] for r in conn.execute(text("SELECT origin FROM sync_run"))]
+            refused = (
+                conn.execute(text("SELECT subject FROM audit_log WHERE action = 'batch.refused'"))
+                .scalars()
+                .all()
+            )
+        assert sorted(Path(o).name for o in origins) == PARTS[0]  # the link was never read
+        assert any("XM_\\xff\\xfe.csv" in r for r in refused)  # recorded, as text
+
     def test_a_file_still_being_written_is_not_taken(self, node: NodeConfig) -> None:
         fresh = self.peer_dir / "XM_20240303.csv"
         fresh.write_bytes((SAMPLES / "XM_20240301.csv").read_bytes()[:100])
