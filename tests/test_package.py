@@ -218,3 +218,14 @@ def test_a_certificate_off_the_signers_path_is_refused(pki: Pki) -> None:
     with pytest.raises(InputError) as info:
         verify(stray, pki)
     assert info.value.code == "cert.extra" and "not on the signer's path" in info.value.reason
+
+
+def test_a_data_file_with_an_empty_line_is_refused_not_answered_short(pki: Pki) -> None:
+    """Nine lines counted by the manifest, one of them empty: every line the manifest counts
+    gets a verdict, or the package is refused; never eight verdicts for nine lines."""
+    recs = records(1)
+    name = next(iter(recs))
+    recs[name] = [recs[name][0], b"", *recs[name][1:]]
+    with pytest.raises(InputError) as info:
+        verify(package(pki.good, recs), pki)
+    assert info.value.code == "record.empty" and "line 2 is empty" in info.value.reason

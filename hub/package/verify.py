@@ -107,6 +107,14 @@ def _check_files(m: Manifest, files: dict[str, bytes], origin: str) -> None:
                 origin, f"{f.path}: the last line has no newline", code="record.digest"
             )
         lines.pop()
+        blank = next((i for i, ln in enumerate(lines, 1) if not ln.strip()), None)
+        if blank is not None:
+            raise InputError(
+                origin,
+                f"{f.path}: line {blank} is empty; every line of a data file is a record that "
+                "gets a verdict, so a package holds no empty lines",
+                code="record.empty",
+            )
         if len(lines) != len(f.records) or any(
             crypto.digest(h, ln).hex() != d for ln, d in zip(lines, f.records, strict=True)
         ):
