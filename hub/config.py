@@ -179,6 +179,7 @@ def load_config(path: Path | None = None, *, check_plugins: bool = True) -> Node
         cfg = NodeConfig.model_validate({**raw, "path": path})
     except ValidationError as exc:
         raise ConfigError([_problem(path, e) for e in exc.errors()]) from exc
+    cfg = _one_platform_code(cfg, path)
     use_overlays(cfg.dictionary.overlays)  # the dictionary the rest of the process uses
     if check_plugins:
         from hub.sources import check_sources  # noqa: PLC0415  (imports the adapters used)
@@ -187,6 +188,36 @@ def load_config(path: Path | None = None, *, check_plugins: bool = True) -> Node
         if problems:
             raise ConfigError(problems)
     return cfg
+
+
+def _one_platform_code(cfg: NodeConfig, path: Path) -> NodeConfig:
+    """This node's platform code is one thing: [node].platform_code, which the signing
+    certificate must carry too (a node whose file leaves it empty takes the certificate's).
+    Receiving checks packages are addressed to it; verifying, receipts and the service all
+    read this one value."""
+    if cfg.signing.cert is None:
+        return cfg
+    from hub.package.pki import load_certs  # noqa: PLC0415  (only for nodes that sign)
+
+    try:
+        certs = load_certs(cfg.signing.cert.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{path}: [signing].cert cannot be read ({exc.strerror})") from exc
+    except Exception as exc:
+        raise ConfigError(f"{path}: [signing].cert is not a certificate ({exc})") from exc
+    code = certs[0].platform_code if certs else None
+    mine = cfg.node.platform_code
+    if not code:
+        raise ConfigError(
+            f"{path}: [signing].cert names no platform code (subject serialNumber); this "
+            "node's certificate must carry its platform code"
+        )
+    if mine and mine != code:
+        raise ConfigError(
+            f"{path}: [node].platform_code is {mine!r} but [signing].cert is for {code!r}; "
+            "they must be the same platform (fix the code or use this node's certificate)"
+        )
+    return cfg.model_copy(update={"node": cfg.node.model_copy(update={"platform_code": code})})
 
 
 def _section_keys(loc: list[str]) -> tuple[list[str], str]:

@@ -158,3 +158,23 @@ def test_a_trust_folder_holds_several_nodes_test_pkis(
         for c in ("a", "b", "city")
     ]
     assert len({c.subject for c in cas}) == 3 and len({c.serial_number for c in cas}) == 3
+
+
+def test_the_node_has_one_platform_code_checked_when_the_configuration_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HUB_CONFIG", raising=False)
+    assert _run("init", "city", "--platform", CITY, "--no-examples").exit_code == 0
+    cfg = tmp_path / "city" / "node.toml"
+    text = cfg.read_text("utf-8")
+    cfg.write_text(text.replace(f'platform_code = "{CITY}"', f'platform_code = "{COUNTY}"'))
+    (tmp_path / "x.zip").write_bytes(b"PK")
+    for args in (("package", "verify", "x.zip"), ("package", "receive", "x.zip"), ("stats",)):
+        res = _run(*args, "--config", str(cfg))
+        assert res.exit_code == 2, res.output
+        assert "[signing].cert is for" in res.output and COUNTY in res.output
+    cfg.write_text(text.replace(f'platform_code = "{CITY}"', 'platform_code = ""'))
+    from hub.config import load_config
+
+    assert load_config(cfg).node.platform_code == CITY  # taken from the certificate
