@@ -195,8 +195,8 @@ def _one_platform_code(cfg: NodeConfig, path: Path) -> NodeConfig:
     certificate must carry too (a node whose file leaves it empty takes the certificate's).
     Receiving checks packages are addressed to it; verifying, receipts and the service all
     read this one value."""
-    if cfg.signing.cert is None:
-        return cfg
+    if cfg.signing.cert is None or not cfg.signing.cert.exists():
+        return cfg  # no certificate yet: signing says so when it is needed
     from hub.package.pki import load_certs  # noqa: PLC0415  (only for nodes that sign)
 
     try:
