@@ -326,3 +326,22 @@ def test_envelope_op_or_key_that_is_not_a_string_is_rejected_not_read_as_add(
     res = ingest_file(store, path, "county-a", on_verdict=verdicts.append)
     assert res.counts.rejected == 4 and res.counts.accepted == 0
     assert {v.rule for v in verdicts} == {"record.envelope"}
+
+
+def test_a_huge_rejected_value_is_kept_bounded_with_its_size_and_hash(
+    store: Store, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from hub.store.models import IssueRow
+    from hub.validation.issues import VALUE_LIMIT
+
+    huge = "工" * 3_000_000  # 9 MB in UTF-8, far over PROJECT_NAME's length
+    rec = _project(PROJECT_NAME=huge)
+    res, [v] = _ingest(store, tmp_path, [rec])
+    assert res.counts.rejected == 1 and v.value is not None
+    digest = hashlib.sha256(huge.encode()).hexdigest()
+    assert len(v.value) <= VALUE_LIMIT and digest in v.value and "9000000 bytes" in v.value
+    with store.read() as conn:
+        stored = conn.execute(select(IssueRow.value)).scalars().all()
+    assert stored and all(len(s or "") <= VALUE_LIMIT for s in stored)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
 
 ISSUE_KEYS = ("file", "record", "dataset", "field", "rule", "value", "message", "severity")
+VALUE_LIMIT = 1024  # characters of an offending value kept in issues, receipts and the store
+
+
+def bounded(value: str, limit: int = VALUE_LIMIT) -> str:
+    """A value as issues keep it: whole when short; else its start, with the size and the
+    SHA-256 of the whole (in UTF-8), so a 200 MB field costs a line, not 200 MB again."""
+    if len(value) <= limit:
+        return value  # also a value bounded before: the result is never longer than limit
+    data = value.encode("utf-8", "surrogatepass")
+    tail = f"… [{len(data)} bytes in all, sha256 {hashlib.sha256(data).hexdigest()}]"
+    return value[: limit - len(tail)] + tail
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +32,10 @@ class Issue:
     value: str | None
     message: str
     severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        if self.value is not None and len(self.value) > VALUE_LIMIT:
+            object.__setattr__(self, "value", bounded(self.value))
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
