@@ -122,3 +122,35 @@ def test_api_docs_are_served_from_the_package_with_no_internet(server: tuple[str
             asset = http.get(s)
             assert asset.status_code == 200 and len(asset.content) > 1000, s
         assert "/v1/packages" in http.get("/v1/openapi.json").json()["paths"]
+
+
+@BACKENDS
+def test_copies_of_one_package_posted_at_once_get_one_receipt_byte_for_byte(
+    server: tuple[str, Store], pki: Pki
+) -> None:
+    """Five concurrent POSTs of the same package, four rounds: every answer is the first
+    receiver's signed receipt, and the records are stored once."""
+    import concurrent.futures
+
+    from sqlalchemy import func, select
+
+    from hub.store.models import RecordVersion
+
+    url, store = server
+    for round_no in range(4):
+        recs = records(2)  # the same records each round: stored in the first round only
+        _, data = build(recs, pki.good, RECEIVER, package_id=f"PKG-RACE-{round_no:04d}")
+
+        def post(_: int, data: bytes = data) -> httpx.Response:
+            with httpx.Client(base_url=url, timeout=60) as http:
+                return http.post("/v1/packages", content=data)
+
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            answers = list(pool.map(post, range(5)))
+        assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+        assert len({a.content for a in answers}) == 1  # one receipt, byte for byte
+        statuses = sorted(a.headers["hub-receipt-status"] for a in answers)
+        assert statuses.count("processed") == 1, statuses
+    with store.read() as conn:
+        versions = conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
+    assert versions == sum(len(v) for v in records(2).values())

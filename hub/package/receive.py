@@ -11,8 +11,10 @@
 4. the receipt (one verdict per record, by file and line) is signed by this node and kept on
    the package row, which becomes ``done``.
 
-A crash between 3 and 4 leaves the row ``receiving``; receiving the same bytes again resumes:
-records stored by the first attempt are reported as accepted (their version), not duplicate.
+A crash between 3 and 4 leaves the row ``receiving``; receiving the same bytes again resumes
+(once the dead receiver's lease has run out, ``hub.package.claim``): records stored by the
+first attempt are reported as accepted (their version), not duplicate.  Copies of a package
+that arrive while it is being received wait for that receiver and get its receipt.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
-from hub.errors import InputError, RetryableError
+from hub.errors import InputError
 from hub.ingest.outcome import Counts, Verdict
 from hub.ingest.pipeline import RunResult, ingest_stream
 from hub.package import archive, crypto
+from hub.package import claim as claims
 from hub.package.build import SigningIdentity
 from hub.package.manifest import FileEntry
 from hub.package.receipt import RECEIPT, Receipt, RecordVerdict, Refusal, parse, sign
@@ -89,75 +92,124 @@ def receive_package(
     on_progress: Callable[[int], None] | None = None,
 ) -> Received:
     """Receive one package as this node (``who``: its signing identity and platform code)."""
-    now = now or datetime.now(UTC)
-    me = who.platform_code
-    sha = hashlib.sha256(data).hexdigest()
-    prior: Any = None
-
-    def seen(package_id: str) -> str | None:  # the replay lookup, keeping the row it finds
-        nonlocal prior
-        prior = _package_row(store, package_id)
-        return None if prior is None else str(prior.raw_sha256)
-
+    job = _Job(store, who, origin, source, settings, now or datetime.now(UTC), data)
     try:
-        v = verify_package(data, origin, trust, now=now, receiver=me, seen=seen)
-    except InputError as exc:
-        return _refuse(store, who, now, sha, exc)
-    m = v.manifest
-    if prior is not None and prior.status == "done" and prior.receipt is not None:
-        return Received("duplicate", _original(prior.receipt), prior.receipt, prior.id)
-    row_id = prior.id if prior is not None else _open(store, data, v, origin, now)
-    signer = f"{v.signed.signer.name} (serial {v.signed.signer.serial})"
-    verdicts: list[RecordVerdict] = []
-    runs: list[RunResult] = []
-    file_sha: dict[str, str] = {}
-    for f in _parents_first(m.files):
-        body = v.files[f.path]
-        if f.kind != "data":
-            store.raw.put_stream(io.BytesIO(body))  # attachments: kept as evidence
-            continue
-        file_sha[f.path] = hashlib.sha256(body).hexdigest()
-
-        def collect(vd: Verdict, path: str = f.path) -> None:
-            verdicts.append(RecordVerdict.of(path, vd))
-
-        runs.append(
-            ingest_stream(
-                store,
-                io.BytesIO(body),
-                source or m.sender,
-                f"{origin}#{f.path}",
-                fmt="jsonl",
-                settings=settings,
-                now=now,
-                on_progress=on_progress,
-                on_verdict=collect,
-                package=(row_id, signer),
-            )
+        v = verify_package(
+            data, origin, trust, now=job.now, receiver=who.platform_code, seen=seen_in(store)
         )
-    if prior is not None:  # a resumed package: what the first attempt stored is accepted
-        verdicts = _resumed(store, row_id, file_sha, verdicts)
-    pos = {f.path: i for i, f in enumerate(m.files)}
-    verdicts.sort(key=lambda rv: (pos[rv.file], rv.line))  # the manifest's order
-    counts: dict[str, int] = {}
-    for rv in verdicts:
-        counts[rv.outcome] = counts.get(rv.outcome, 0) + 1
-    receipt = Receipt(
-        issuer=me,
-        issued=now,
-        status="processed",
-        package_sha256=sha,
-        package_id=m.package_id,
-        sender=m.sender,
-        manifest_hash=manifest_hash(v),
-        counts=counts,
-        records=verdicts,
-    )
-    signed = sign(receipt, who)
-    with store.write() as conn:
-        conn.execute(update(PKG).where(PKG.c.id == row_id).values(status="done", receipt=signed))
-        audit.append(conn, m.sender, "package.received", m.package_id, {"sha256": sha, **counts})
-    return Received("processed", receipt, signed, row_id, runs)
+    except InputError as exc:
+        return _refuse(store, who, job.now, job.sha, exc)
+    with claims.local_lock(v.manifest.package_id):
+        got = job.claimed(v)
+        if isinstance(got, Received):
+            return got
+        row_id, resumed = got
+        try:
+            return job.take(v, row_id, resumed, claims.Renewer(store, row_id, on_progress))
+        except BaseException:
+            claims.lease(store, row_id, None)  # the next copy takes over at once
+            raise
+
+
+@dataclass
+class _Job:
+    """One package being received: where it goes and who answers."""
+
+    store: Store
+    who: SigningIdentity
+    origin: str
+    source: str | None
+    settings: IngestSection | None
+    now: datetime
+    data: bytes
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def claimed(self, v: Verified) -> Received | tuple[int, bool]:
+        """The row to receive into (and whether a dead receiver's is resumed), or the answer
+        when the package was received meanwhile (its receipt) or is another archive."""
+        m, sha = v.manifest, self.sha
+        while True:
+            c = claims.claim(self.store, m.package_id)
+            if c.sha256 is not None and c.sha256 != sha:
+                err = InputError(
+                    self.origin,
+                    f"package id {m.package_id!r} was received before with other contents",
+                    code="package.replay",
+                )
+                return _refuse(self.store, self.who, self.now, sha, err)
+            if c.receipt is not None:
+                return Received("duplicate", _original(c.receipt), c.receipt, c.row_id)
+            if c.row_id is not None:
+                return c.row_id, True
+            row_id = _open(self.store, self.data, v, self.origin, self.now)
+            if row_id is not None:
+                return row_id, False
+            # another process opened it just now: claim again, which waits for it
+
+    def take(
+        self, v: Verified, row_id: int, resumed: bool, on_progress: Callable[[int], None]
+    ) -> Received:
+        """Ingest the package's data files into row ``row_id`` and sign the receipt."""
+        m, store = v.manifest, self.store
+        signer = f"{v.signed.signer.name} (serial {v.signed.signer.serial})"
+        verdicts: list[RecordVerdict] = []
+        runs: list[RunResult] = []
+        file_sha: dict[str, str] = {}
+        for f in _parents_first(m.files):
+            body = v.files[f.path]
+            if f.kind != "data":
+                store.raw.put_stream(io.BytesIO(body))  # attachments: kept as evidence
+                continue
+            file_sha[f.path] = hashlib.sha256(body).hexdigest()
+
+            def collect(vd: Verdict, path: str = f.path) -> None:
+                verdicts.append(RecordVerdict.of(path, vd))
+
+            runs.append(
+                ingest_stream(
+                    store,
+                    io.BytesIO(body),
+                    self.source or m.sender,
+                    f"{self.origin}#{f.path}",
+                    fmt="jsonl",
+                    settings=self.settings,
+                    now=self.now,
+                    on_progress=on_progress,
+                    on_verdict=collect,
+                    package=(row_id, signer),
+                )
+            )
+        if resumed:  # a resumed package: what the first attempt stored is accepted
+            verdicts = _resumed(store, row_id, file_sha, verdicts)
+        pos = {f.path: i for i, f in enumerate(m.files)}
+        verdicts.sort(key=lambda rv: (pos[rv.file], rv.line))  # the manifest's order
+        counts: dict[str, int] = {}
+        for rv in verdicts:
+            counts[rv.outcome] = counts.get(rv.outcome, 0) + 1
+        receipt = Receipt(
+            issuer=self.who.platform_code,
+            issued=self.now,
+            status="processed",
+            package_sha256=self.sha,
+            package_id=m.package_id,
+            sender=m.sender,
+            manifest_hash=manifest_hash(v),
+            counts=counts,
+            records=verdicts,
+        )
+        signed = sign(receipt, self.who)
+        with store.write() as conn:
+            conn.execute(
+                update(PKG)
+                .where(PKG.c.id == row_id)
+                .values(status="done", receipt=signed, claimed_until=None)
+            )
+            detail = {"sha256": self.sha, **counts}
+            audit.append(conn, m.sender, "package.received", m.package_id, detail)
+        return Received("processed", receipt, signed, row_id, runs)
 
 
 def _parents_first(files: list[FileEntry]) -> list[FileEntry]:
@@ -181,7 +233,7 @@ def _original(receipt_bytes: bytes) -> Receipt:
     return parse(dict(archive.read(receipt_bytes, "stored receipt"))[RECEIPT], "stored receipt")
 
 
-def _open(store: Store, data: bytes, v: Verified, origin: str, now: datetime) -> int:
+def _open(store: Store, data: bytes, v: Verified, origin: str, now: datetime) -> int | None:
     """Keep the archive's bytes and write the package row (status receiving); its id."""
     m = v.manifest
     sha, size = store.raw.put_stream(io.BytesIO(data))
@@ -212,11 +264,12 @@ def _open(store: Store, data: bytes, v: Verified, origin: str, now: datetime) ->
                         "signer": v.signed.signer.name[:500],
                         "status": "receiving",
                         "received_at": now,
+                        "claimed_until": datetime.now(UTC) + claims.LEASE,
                     },
                 ).scalar_one()
             )
-    except IntegrityError as exc:  # another worker took the same package id just now
-        raise RetryableError(f"package {m.package_id} is being received already") from exc
+    except IntegrityError:  # another receiver opened the same package id just now
+        return None
 
 
 def _refuse(

@@ -65,6 +65,8 @@ class Package(Base):
     status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # while receiving: the receiver's lease; copies arriving meanwhile wait for its receipt
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Delivery(Base):
