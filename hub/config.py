@@ -104,6 +104,9 @@ class HttpSection(_Frozen):
     host: str = "127.0.0.1"  # behind a TLS-terminating reverse proxy in production
     port: int = Field(default=8480, ge=0, le=65535)
     max_body_mb: int = Field(default=200, ge=1)  # a package archive's limit (design §8)
+    header_timeout_seconds: float = Field(default=10, gt=0)  # request line and headers
+    body_idle_seconds: float = Field(default=15, gt=0)  # longest pause while a body arrives
+    body_timeout_seconds: float = Field(default=300, gt=0)  # the whole body
 
 
 class NodeConfig(_Frozen):

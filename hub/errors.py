@@ -44,6 +44,9 @@ class InputError(HubError):
         self.source = source
         self.reason = reason
         self.code = code
+        # a signed package refused after its signer was checked: who sent it (None: the
+        # refusal came before anyone was authenticated)
+        self.sender: str | None = None
         super().__init__(f"{source}: {reason}")
 
 

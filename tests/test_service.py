@@ -3,6 +3,9 @@ receipt in the response body, replays, refusals, limits and the stored receipt."
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import hashlib
 import re
 import socket
 import threading
@@ -12,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from hub.config import HttpSection, NodeConfig, SigningSection, StoreSection, TrustSection
 from hub.package import archive, testpki
@@ -20,6 +22,7 @@ from hub.package.build import build
 from hub.package.receipt import verify
 from hub.package.trust import TrustStore
 from hub.service.app import RECEIPT_TYPE, create_app
+from hub.service.server import server as server_for
 from hub.store.engine import Store, open_store
 from tests.conftest import BACKENDS
 from tests.packkit import NOW, RECEIVER, Pki, make_pki, records
@@ -47,7 +50,7 @@ def node(database_url: str, tmp_path: Path, pki: Pki) -> NodeConfig:
         store=StoreSection(url=database_url, data_dir=tmp_path / "data"),
         trust=TrustSection(anchors=[pki.dir / "ca.pem"], crls=[tmp_path / "ca.crl"]),
         signing=SigningSection(key=tmp_path / "me.key", cert=tmp_path / "me.pem"),
-        http=HttpSection(max_body_mb=1),
+        http=HttpSection(max_body_mb=1, body_idle_seconds=1, body_timeout_seconds=4),
     )
 
 
@@ -55,9 +58,7 @@ def node(database_url: str, tmp_path: Path, pki: Pki) -> NodeConfig:
 def server(node: NodeConfig) -> Iterator[tuple[str, Store]]:
     store = open_store(node)
     port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(node, store), host="127.0.0.1", port=port, log_level="warning")
-    )
+    srv = server_for(create_app(node, store), "127.0.0.1", port, 2.0, log_level="warning")
     t = threading.Thread(target=srv.run, daemon=True)
     t.start()
     deadline = time.monotonic() + 10
@@ -90,9 +91,14 @@ def test_post_a_package_and_get_the_signed_receipt_back(
         again = http.post("/v1/packages", content=data)
         assert again.status_code == 200 and again.content == r.content
         assert again.headers["hub-receipt-status"] == "duplicate"
-        stored = http.get("/v1/packages/PKG-HTTP-0001/receipt")
+        proof = {"Hub-Package-Sha256": hashlib.sha256(data).hexdigest()}
+        stored = http.get("/v1/packages/PKG-HTTP-0001/receipt", headers=proof)
         assert stored.status_code == 200 and stored.content == r.content
-        assert http.get("/v1/packages/PKG-NOPE-0001/receipt").status_code == 404
+        # only whoever holds the package reads its receipt (every verdict and value)
+        assert http.get("/v1/packages/PKG-HTTP-0001/receipt").status_code == 404
+        wrong = {"Hub-Package-Sha256": "0" * 64}
+        assert http.get("/v1/packages/PKG-HTTP-0001/receipt", headers=wrong).status_code == 404
+        assert http.get("/v1/packages/PKG-NOPE-0001/receipt", headers=proof).status_code == 404
 
         # a tampered package: 422 with a signed refusal
         ents = archive.read(data, "p")
@@ -154,3 +160,69 @@ def test_copies_of_one_package_posted_at_once_get_one_receipt_byte_for_byte(
     with store.read() as conn:
         versions = conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
     assert versions == sum(len(v) for v in records(2).values())
+
+
+def _audit_rows(store: Store) -> int:
+    from sqlalchemy import func, select
+
+    from hub.store.models import AuditEntry
+
+    with store.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+
+def test_refusals_before_authentication_cost_nothing_durable(server: tuple[str, Store]) -> None:
+    url, store = server
+    before = _audit_rows(store)
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for i in range(10):
+            r = http.post("/v1/packages", content=f"garbage {i}".encode())
+            assert r.status_code == 422 and r.headers["content-type"] == "application/json"
+            assert r.json()["reason"] == "archive.unreadable"
+    assert _audit_rows(store) == before  # no audit row, no signature for anonymous garbage
+
+
+def _raw(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def test_slow_bodies_and_unfinished_headers_are_cut_off(server: tuple[str, Store]) -> None:
+    url, _ = server
+    trickle = _raw(url)
+    trickle.sendall(b"POST /v1/packages HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nP")
+    t0 = time.monotonic()
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        time.sleep(0.3)
+        with contextlib.suppress(OSError):
+            trickle.sendall(b"K")  # a byte at a time, slower than the idle limit allows
+        with contextlib.suppress(TimeoutError, BlockingIOError):
+            trickle.setblocking(False)
+            answer += trickle.recv(4096)
+            trickle.setblocking(True)
+        assert time.monotonic() - t0 < 8, "the trickled body was never cut off"
+    assert answer.startswith(b"HTTP/1.1 408")
+    trickle.close()
+    stalled = [_raw(url) for _ in range(20)]
+    for s in stalled:
+        s.sendall(b"POST /v1/packages HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+    t0 = time.monotonic()
+    for s in stalled:
+        s.settimeout(8)
+        assert s.recv(100) == b""  # closed by the server
+        s.close()
+    assert time.monotonic() - t0 < 8
+
+
+def test_gzip_bodies_are_decoded_within_the_same_limit(server: tuple[str, Store], pki: Pki) -> None:
+    url, _ = server
+    _, data = build(records(1), pki.good, RECEIVER, package_id="PKG-GZIP-0001")
+    with httpx.Client(base_url=url, timeout=30) as http:
+        gz = {"Content-Encoding": "gzip"}
+        r = http.post("/v1/packages", content=gzip.compress(data), headers=gz)
+        assert r.status_code == 200 and r.headers["hub-receipt-status"] == "processed"
+        bomb = gzip.compress(b"\0" * (3 * 1024 * 1024))  # 3 MB inflated, 1 MB allowed
+        assert http.post("/v1/packages", content=bomb, headers=gz).status_code == 413
+        br = {"Content-Encoding": "br"}
+        assert http.post("/v1/packages", content=data, headers=br).status_code == 415

@@ -16,13 +16,13 @@ from hub.errors import HubError
 @config_option
 def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
     """Serve POST /v1/packages: verify, ingest and answer with the signed receipt."""
-    import uvicorn  # noqa: PLC0415  (the web stack loads only for this command)
-
-    from hub.service.app import create_app  # noqa: PLC0415
+    from hub.service.app import create_app  # noqa: PLC0415  (the web stack loads only here)
+    from hub.service.server import server  # noqa: PLC0415
 
     cfg = load(config_path)
     try:
         app = create_app(cfg)
     except HubError as exc:
         fail(exc)
-    uvicorn.run(app, host=host or cfg.http.host, port=port or cfg.http.port, log_level="info")
+    h = cfg.http
+    server(app, host or h.host, port or h.port, h.header_timeout_seconds, log_level="info").run()

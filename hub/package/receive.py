@@ -90,14 +90,21 @@ def receive_package(
     settings: IngestSection | None = None,
     now: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
+    answer_anonymous: bool = True,
 ) -> Received:
-    """Receive one package as this node (``who``: its signing identity and platform code)."""
+    """Receive one package as this node (``who``: its signing identity and platform code).
+
+    ``answer_anonymous=False`` (the HTTP service): a package refused before its signer was
+    authenticated costs nothing durable — no audit row, no signature; its Received has empty
+    ``receipt_bytes`` and the caller answers with the reason alone."""
     job = _Job(store, who, origin, source, settings, now or datetime.now(UTC), data)
     try:
         v = verify_package(
             data, origin, trust, now=job.now, receiver=who.platform_code, seen=seen_in(store)
         )
     except InputError as exc:
+        if exc.sender is None and not answer_anonymous:
+            return Received("refused", _refusal(who, job.now, job.sha, exc), b"", reason=exc)
         return _refuse(store, who, job.now, job.sha, exc)
     with claims.local_lock(v.manifest.package_id):
         got = job.claimed(v)
@@ -139,6 +146,7 @@ class _Job:
                     f"package id {m.package_id!r} was received before with other contents",
                     code="package.replay",
                 )
+                err.sender = m.sender
                 return _refuse(self.store, self.who, self.now, sha, err)
             if c.receipt is not None:
                 return Received("duplicate", _original(c.receipt), c.receipt, c.row_id)
@@ -281,16 +289,20 @@ def _refuse(
             "hub",
             "package.refused",
             exc.source,
-            {"sha256": sha, "code": exc.code, "reason": exc.reason},
+            {"sha256": sha, "code": exc.code, "reason": exc.reason, "sender": exc.sender},
         )
-    receipt = Receipt(
+    receipt = _refusal(who, now, sha, exc)
+    return Received("refused", receipt, sign(receipt, who), reason=exc)
+
+
+def _refusal(who: SigningIdentity, now: datetime, sha: str, exc: InputError) -> Receipt:
+    return Receipt(
         issuer=who.platform_code,
         issued=now,
         status="refused",
         package_sha256=sha,
         refusal=Refusal(code=exc.code, message=exc.reason),
     )
-    return Received("refused", receipt, sign(receipt, who), reason=exc)
 
 
 def _resumed(

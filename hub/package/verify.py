@@ -55,27 +55,31 @@ def verify_package(
     m = parse(mbytes, origin)
     with refusing(origin):
         path = trust.check(signed, store, m.sender, now)
-    if signed.digest != m.digest:
-        raise InputError(
-            origin,
-            f"manifest digest {m.digest} but signed with {signed.digest}",
-            code="signature.algorithm",
-        )
-    if receiver is not None and m.receiver != receiver:
-        raise InputError(
-            origin,
-            f"the package is for {m.receiver!r}, this node is {receiver!r}",
-            code="package.receiver",
-        )
-    _check_files(m, files, origin)
-    sha = hashlib.sha256(data).hexdigest()
-    prior = seen(m.package_id) if seen else None
-    if prior is not None and prior != sha:
-        raise InputError(
-            origin,
-            f"package id {m.package_id!r} was received before with other contents",
-            code="package.replay",
-        )
+    try:  # the signer is authenticated from here on: a refusal names the sender
+        if signed.digest != m.digest:
+            raise InputError(
+                origin,
+                f"manifest digest {m.digest} but signed with {signed.digest}",
+                code="signature.algorithm",
+            )
+        if receiver is not None and m.receiver != receiver:
+            raise InputError(
+                origin,
+                f"the package is for {m.receiver!r}, this node is {receiver!r}",
+                code="package.receiver",
+            )
+        _check_files(m, files, origin)
+        sha = hashlib.sha256(data).hexdigest()
+        prior = seen(m.package_id) if seen else None
+        if prior is not None and prior != sha:
+            raise InputError(
+                origin,
+                f"package id {m.package_id!r} was received before with other contents",
+                code="package.replay",
+            )
+    except InputError as exc:
+        exc.sender = m.sender
+        raise
     return Verified(m, mbytes, signed, path, files, sha, duplicate=prior is not None)
 
 

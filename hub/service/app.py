@@ -1,23 +1,35 @@
 """The HTTP service: a sending platform POSTs a signed package and gets the signed receipt
 as the response body (design §2 step 9).
 
-    POST /v1/packages                       body: the package archive (application/zip)
+    POST /v1/packages                       body: the package archive (application/zip;
+                                            Content-Encoding: gzip is decoded)
         200  processed, or a replay (the original receipt)   body: the receipt archive
-        422  refused (the receipt says why; nothing stored)   body: the receipt archive
-        413  over [http].max_body_mb      503  the store is busy (Retry-After)
-    GET  /v1/packages/{package_id}/receipt  the stored receipt of a received package
+        422  refused (nothing stored): a signed receipt that says why when the sender was
+             authenticated; before that (bad archive, bad signature, untrusted signer) a
+             JSON {"status", "reason", "message"}: no audit row, no signature, a log line
+        408  the body stopped or was too slow  413  over [http].max_body_mb
+        415  another Content-Encoding          503  the store is busy (Retry-After)
+    GET  /v1/packages/{package_id}/receipt  the stored receipt, for whoever names the
+                                            archive's SHA-256 in Hub-Package-Sha256
     GET  /v1/health                         the node, its store and its signing certificate
+    GET  /v1/docs                           the API documentation (no CDN)
 
 Status and package id are repeated in the headers ``Hub-Receipt-Status`` and
 ``Hub-Package-Id``.  The package's own signature authenticates its sender, so the service
 needs no login of its own; TLS (and client certificates, if wanted) belong to the reverse
 proxy in front of it.  Receiving runs in a worker thread: the store is synchronous.
+Connections must send their request headers within [http].header_timeout_seconds
+(``hub.service.server``).
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request, Response
+import hmac
+import logging
+
+from fastapi import FastAPI, Header, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import func, select
 
@@ -26,8 +38,11 @@ from hub.config import NodeConfig
 from hub.errors import RetryableError
 from hub.package.node import identity, trust_store
 from hub.package.receive import Received, receive_package
+from hub.service.body import read_body
 from hub.store.engine import Store, open_store
 from hub.store.models import Package
+
+log = logging.getLogger("hub.service")
 
 RECEIPT_TYPE = "application/vnd.hub-receipt+zip"
 MB = 1024 * 1024
@@ -54,11 +69,13 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise HTTPException(413, f"a package is at most {cfg.http.max_body_mb} MB")
-        body = bytearray()
-        async for part in request.stream():
-            body += part
-            if len(body) > limit:
-                raise HTTPException(413, f"a package is at most {cfg.http.max_body_mb} MB")
+        body = await read_body(
+            request.stream(),
+            request.headers.get("content-encoding"),
+            limit=limit,
+            idle=cfg.http.body_idle_seconds,
+            total=cfg.http.body_timeout_seconds,
+        )
         peer = request.client.host if request.client else "unknown"
         try:
             got: Received = await run_in_threadpool(
@@ -69,9 +86,18 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
                 trust,
                 who,
                 settings=cfg.ingest,
+                answer_anonymous=False,
             )
         except RetryableError as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
+        if not got.receipt_bytes:  # refused before anyone was authenticated: no signature
+            assert got.reason is not None
+            log.warning("refused %s from %s: %s", got.reason.code, peer, got.reason.reason[:200])
+            return JSONResponse(
+                {"status": "refused", "reason": got.reason.code, "message": got.reason.reason},
+                status_code=422,
+                headers={"Hub-Receipt-Status": "refused"},
+            )
         return _receipt(
             got.receipt_bytes,
             got.status,
@@ -80,13 +106,25 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
         )
 
     @app.get("/v1/packages/{package_id}/receipt", response_class=Response)
-    def get_receipt(package_id: str) -> Response:
+    def get_receipt(
+        package_id: str, proof: str = Header("", alias="Hub-Package-Sha256")
+    ) -> Response:
+        """The stored receipt, for its sender: the request proves it holds the package by
+        naming the archive's SHA-256 (administrators read receipts through the CLI)."""
         with db.read() as conn:
             row = conn.execute(
-                select(Package.receipt, Package.status).where(Package.package_id == package_id)
+                select(Package.receipt, Package.raw_sha256).where(Package.package_id == package_id)
             ).first()
-        if row is None or row.receipt is None:
-            raise HTTPException(404, f"no receipt for package {package_id!r}")
+        if (
+            row is None
+            or row.receipt is None
+            or not hmac.compare_digest(proof.lower(), row.raw_sha256)
+        ):
+            raise HTTPException(
+                404,
+                f"no receipt for package {package_id!r} and the archive SHA-256 given in "
+                "Hub-Package-Sha256",
+            )
         return _receipt(row.receipt, "processed", package_id, 200)
 
     @app.get("/v1/health")

@@ -1,0 +1,58 @@
+"""Reading a request body within limits of size and time, decoding gzip transport encoding.
+
+A body must keep arriving (at most ``idle`` seconds between parts) and be whole within
+``total`` seconds (408 otherwise), and may not exceed ``limit`` bytes, before or after
+decoding (413).  ``Content-Encoding: gzip`` is decoded incrementally within the same limit;
+any other encoding is refused (415).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+from collections.abc import AsyncIterator
+
+from fastapi import HTTPException
+
+
+async def read_body(
+    stream: AsyncIterator[bytes],
+    encoding: str | None,
+    *,
+    limit: int,
+    idle: float,
+    total: float,
+) -> bytes:
+    enc = (encoding or "identity").strip().lower()
+    if enc not in ("identity", "gzip", "x-gzip"):
+        raise HTTPException(415, f"Content-Encoding {enc!r} is not accepted; send gzip or none")
+    inflate = zlib.decompressobj(wbits=31) if enc != "identity" else None
+    too_big = HTTPException(413, f"a package is at most {limit // (1024 * 1024)} MB")
+    body = bytearray()
+    deadline = time.monotonic() + total
+    parts = stream.__aiter__()
+    while True:
+        wait = min(idle, deadline - time.monotonic())
+        if wait <= 0:
+            raise HTTPException(408, f"the body did not arrive within {total:g} s")
+        try:
+            part = await asyncio.wait_for(parts.__anext__(), timeout=wait)
+        except StopAsyncIteration:
+            break
+        except TimeoutError:
+            raise HTTPException(408, f"the body stopped arriving for {idle:g} s") from None
+        if inflate is None:
+            body += part
+        else:
+            try:
+                body += inflate.decompress(part, limit + 1 - len(body))
+            except zlib.error as exc:
+                raise HTTPException(400, f"the gzip body cannot be decoded: {exc}") from exc
+            if inflate.unconsumed_tail:
+                raise too_big
+        if len(body) > limit:
+            raise too_big
+    if inflate is not None and not inflate.eof:
+        raise HTTPException(400, "the gzip body ends before its end")
+    return bytes(body)
