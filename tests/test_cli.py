@@ -186,3 +186,22 @@ def test_unreadable_configuration_and_mapping_files_are_errors_not_tracebacks(
     deep_mapping.write_text(deep.read_text())
     res = hub("mapping", "check", str(deep_mapping))
     assert res.returncode != 0 and "Traceback" not in res.stderr
+
+
+def test_codes_and_values_print_as_written_never_as_markup(tmp_path: Path) -> None:
+    dtd = tmp_path / "bl.xml"
+    dtd.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><BATCH/>')
+    res = hub("validate", str(dtd))
+    assert res.returncode == 2 and "[xml.dtd]" in res.stderr
+    from hub.generate.generator import Generator
+
+    rec = next(r for r in Generator(seed=2).batch(1) if r["dataset"] == "PROJECT")
+    rec["record"]["REGION_CODE"] = "[red]99[/red]"
+    path = tmp_path / "v.jsonl"
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", "utf-8")
+    res = hub("validate", str(path))
+    assert res.returncode == 1 and "[red]99[/red]" in res.stdout
+    db = {"HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    hub_env(db, "ingest", str(path), "--source", "[bold]county[/bold]")
+    assert "[red]99[/red]" in hub_env(db, "rejected").stdout
+    assert "[bold]county[/bold]" in hub_env(db, "runs").stdout

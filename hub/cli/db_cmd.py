@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from hub.cli.common import config_option, fail, format_option, load, store_for
 from hub.cli.groups import SuggestingGroup
@@ -33,7 +34,7 @@ def upgrade_cmd(config_path: Path | None) -> None:
         store = open_store(cfg, migrate=True)
     except HubError as exc:
         fail(exc)
-    Console().print(f"{store.url}: schema at revision {current_revision(store)}")
+    Console().print(f"{store.url}: schema at revision {current_revision(store)}", markup=False)
     store.dispose()
 
 
@@ -47,7 +48,9 @@ def status_cmd(config_path: Path | None) -> None:
     cfg = load(config_path)
     store = Store(make_engine(cfg.database_url), RawStore(cfg.raw_dir), cfg.database_url)
     cur, head = current_revision(store), head_revision(store)
-    Console().print(f"store {cfg.database_url}\nschema {cur or '(empty)'}; this hub {head}")
+    Console().print(
+        f"store {cfg.database_url}\nschema {cur or '(empty)'}; this hub {head}", markup=False
+    )
     store.dispose()
     sys.exit(0 if cur == head else 1)
 
@@ -70,7 +73,7 @@ def verify_cmd(config_path: Path | None) -> None:
         Console().print(f"audit log intact: {rep.entries} entries")
         return
     Console(stderr=True).print(
-        f"[red]audit log broken at entry {rep.broken_at}[/red]: {rep.reason}"
+        f"[red]audit log broken at entry {rep.broken_at}[/red]: {escape(str(rep.reason))}"
     )
     sys.exit(1)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from hub.cli.groups import SuggestingGroup
+from hub.cli.tables import Table
 from hub.dictionary import importer, load_dictionary
 from hub.dictionary.paths import dictionary_dir, generated_dir, reference_tables, schemas_dir
 from hub.errors import ConfigError, UsageError

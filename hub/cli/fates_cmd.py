@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from hub.actions import cli_actor, resolve_conflict
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
 from hub.cli.groups import SuggestingGroup
 from hub.cli.pages import cell, print_page, window, window_options
+from hub.cli.tables import Table
 from hub.errors import UsageError
 from hub.query import fates
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from sqlalchemy import select
 
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
+from hub.cli.tables import Table
 from hub.errors import HubError
 from hub.forward import D, DeliveryResult, push_package, redrive
 

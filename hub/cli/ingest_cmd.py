@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from hub.cli.common import config_option, fail, format_option, print_json, progress, store_for
+from hub.cli.tables import Table
 from hub.errors import ConfigError, HubError, InputError
 from hub.ingest.outcome import Outcome, Verdict
 from hub.ingest.pipeline import RunResult, ingest_file
@@ -117,10 +118,10 @@ def _print(result: RunResult, rejected: Counter[str], earlier: list[int]) -> Non
         t.add_column(col, justify="right")
     t.add_row(
         str(c.records_in),
-        f"[green]{c.accepted}[/green]",
-        f"[red]{c.rejected}[/red]" if c.rejected else "0",
-        f"[red]{c.quarantined}[/red]" if c.quarantined else "0",
-        f"[yellow]{c.held}[/yellow]" if c.held else "0",
+        Text(str(c.accepted), style="green"),
+        Text(str(c.rejected), style="red" if c.rejected else ""),
+        Text(str(c.quarantined), style="red" if c.quarantined else ""),
+        Text(str(c.held), style="yellow" if c.held else ""),
         str(c.duplicate),
     )
     out.print(t)

@@ -9,10 +9,11 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from hub.cli.common import fail, format_option, print_json
 from hub.cli.groups import SuggestingGroup
+from hub.cli.tables import Table
 from hub.errors import ConfigError, InputError
 from hub.mapping import check_mapping, load_mapping
 from hub.mapping.preview import PreviewRecord, preview
@@ -67,7 +68,9 @@ def check_cmd(files: tuple[Path, ...], out_format: str) -> None:
                     t.add_row(p.dataset, p.match, str(len(p.fields)), op)
                 out.print(t)
             else:
-                out.print(f"{c.path}: {len(c.errors)} errors; the mapping does not load")
+                out.print(
+                    f"{c.path}: {len(c.errors)} errors; the mapping does not load", markup=False
+                )
     sys.exit(0 if all(c.mapping is not None for c in results) else 1)
 
 
@@ -100,7 +103,11 @@ def preview_cmd(file: Path, sample: Path, limit: int, out_format: str) -> None:
             for i in r.issues:
                 out.print(f"  [red]{i.rule}[/red] {escape(i.message)}", highlight=False)
         bad = sum(1 for r in records if r.issues)
-        out.print(f"{len(records)} records from {sample.name}; {bad} with issues", highlight=False)
+        out.print(
+            f"{len(records)} records from {sample.name}; {bad} with issues",
+            highlight=False,
+            markup=False,
+        )
     sys.exit(1 if any(r.issues for r in records) else 0)
 
 
@@ -126,7 +133,7 @@ def _record_table(r: PreviewRecord) -> Table:
     t.add_column("value")
     failed = {i.field for i in r.issues}
     for ln in r.lines:
-        value = "[red]✗[/red]" if ln.target in failed else _show(ln.value)
+        value = Text("✗", style="red") if ln.target in failed else _show(ln.value)
         t.add_row(
             ", ".join(ln.sources) or "(const)",
             _show(ln.source_value),

@@ -10,10 +10,11 @@ from typing import Any, NoReturn
 import click
 import orjson
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from hub.cli.common import config_option, fail, format_option, load, print_json, store_for
 from hub.cli.groups import SuggestingGroup
+from hub.cli.tables import Table
 from hub.errors import ConfigError, HubError, InputError, UsageError
 from hub.package import archive, testpki
 from hub.package.build import build, data_lines
@@ -37,7 +38,7 @@ def invalid(file: Path, exc: InputError, out_format: str) -> NoReturn:
         print_json({"file": str(file), "valid": False, "reason": exc.code, "message": exc.reason})
     else:
         Console(stderr=True).print(
-            f"[red]INVALID[/red] {file}: {exc.code}: {exc.reason}", highlight=False
+            f"[red]INVALID[/red] {escape(f'{file}: {exc.code}: {exc.reason}')}", highlight=False
         )
     sys.exit(2 if exc.code == "archive.unreadable" else 1)
 
@@ -276,6 +277,8 @@ def package_check_proof(proof: Path) -> None:
     except orjson.JSONDecodeError as exc:
         fail(exc)
     except InputError as exc:
-        Console(stderr=True).print(f"[red]INVALID[/red] {exc.code}: {exc.reason}", highlight=False)
+        Console(stderr=True).print(
+            f"[red]INVALID[/red] {escape(f'{exc.code}: {exc.reason}')}", highlight=False
+        )
         sys.exit(1)
     click.echo(f"VALID: the record is in the tree signed by {signed.signer.name}")

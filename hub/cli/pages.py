@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from hub.cli.common import print_json
+from hub.cli.tables import Table
 from hub.query.fates import Page, Window
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import select
 
 from hub.actions import cli_actor, discard_quarantine
@@ -86,7 +87,7 @@ def show_cmd(qid: int, config_path: Path | None, out_format: str) -> None:
         "created_at",
         "resolution",
     ):
-        out.print(f"[bold]{k}[/bold]: {data[k]}", highlight=False)
+        out.print(f"[bold]{k}[/bold]: {escape(str(data[k]))}", highlight=False)
     out.print("[bold]raw record[/bold]:")
     out.print(data["raw_record"], highlight=False, markup=False)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from hub.cli.common import config_option, fail, format_option, load, print_json, progress, store_for
 from hub.cli.package_cmd import invalid
+from hub.cli.tables import Table
 from hub.errors import ConfigError, HubError, InputError
 from hub.package.node import identity, trust_store
 from hub.package.receipt import Receipt, verify
@@ -104,7 +104,11 @@ def _print(got: Received, out: Path) -> None:
         )
         return
     word = "DUPLICATE (the original receipt)" if got.status == "duplicate" else "PROCESSED"
-    c.print(f"{word} package {r.package_id} from {r.sender}; receipt: {out}", highlight=False)
+    c.print(
+        f"{word} package {r.package_id} from {r.sender}; receipt: {out}",
+        highlight=False,
+        markup=False,
+    )
     _counts_table(c, r)
 
 
@@ -171,7 +175,7 @@ def package_receipt(
         highlight=False,
     )
     if r.refusal is not None:
-        c.print(f"refused: {r.refusal.code}: {r.refusal.message}", highlight=False)
+        c.print(f"refused: {r.refusal.code}: {r.refusal.message}", highlight=False, markup=False)
     else:
         _counts_table(c, r)
     if records:

@@ -7,9 +7,11 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
+from hub.cli.tables import Table
 from hub.dictionary.loader import load_dictionary
 from hub.errors import UsageError
 from hub.query.records import lifecycle, show
@@ -43,15 +45,18 @@ def _print_show(data: dict[str, Any]) -> None:
     out = Console()
     cur = data["current"]
     head = f"{data['dataset']} {data['name_cn']} [{data['library']}] key {data['key']}"
-    out.print(f"[bold]{head}[/bold]")
+    out.print(Text(head, style="bold"))
     if cur is None:
         out.print("no current version (only held or history)")
     else:
         state = "[red]DELETED[/red] " if cur["deleted"] else ""
         state += "[red]CONFLICT[/red] " if cur["conflict"] else ""
         out.print(
-            f"{state}current: version id {cur['version_id']}, DATA_TIMESTAMP "
-            f"{cur['data_timestamp']}, from {cur['source']}, {cur['versions']} version(s)"
+            state
+            + escape(
+                f"current: version id {cur['version_id']}, DATA_TIMESTAMP "
+                f"{cur['data_timestamp']}, from {cur['source']}, {cur['versions']} version(s)"
+            )
         )
         t = Table(show_header=True)
         t.add_column("field")
@@ -129,13 +134,14 @@ def lifecycle_cmd(code: str, config_path: Path | None, out_format: str) -> None:
         if r["library"] != last_lib:
             t.add_section()
             last_lib = r["library"]
-        mark = " [red]deleted[/red]" if r["deleted"] else ""
-        mark += " [red]conflict[/red]" if r["conflict"] else ""
-        indent = "  " * r["depth"] if r["library"] == "transactions" else f"({r['library']}) "
+        name = Text("  " * r["depth"] if r["library"] == "transactions" else f"({r['library']}) ")
+        name.append(r["dataset"])
+        name.append(" deleted" if r["deleted"] else "", style="red")
+        name.append(" conflict" if r["conflict"] else "", style="red")
         t.add_row(
             str(i),
             r["data_timestamp"],
-            indent + r["dataset"] + mark,
+            name,
             r["key"],
             str(r["versions"]),
             r["source"],

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from hub.cli.common import config_option, format_option, print_json, store_for
+from hub.cli.tables import Table
 from hub.query.stats import stats
 
 

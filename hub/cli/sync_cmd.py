@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
 from hub.cli.common import config_option, fail, format_option, print_json, progress, store_for
+from hub.cli.tables import Table
 from hub.config import NodeConfig
 from hub.errors import HubError
 from hub.interfaces import Batch
@@ -83,9 +85,9 @@ def _print(reports: list[SyncReport]) -> None:
             t.add_column(col, justify="left" if col in ("batch", "status") else "right")
         for b in r.batches:
             c = b.counts
-            status = {"done": "[green]done[/green]", "failed": "[red]refused[/red]"}.get(
-                b.status, b.status
-            )
+            styles = {"done": ("done", "green"), "failed": ("refused", "red")}
+            word, style = styles.get(b.status, (b.status, ""))
+            status = Text(word, style=style)
             t.add_row(
                 b.name,
                 status,
@@ -109,15 +111,21 @@ def _print(reports: list[SyncReport]) -> None:
             out.print(t)
         for b in r.batches:
             if b.error:
-                out.print(f"  [red]{b.code}[/red] {b.name}: {b.error}", highlight=False)
+                out.print(f"  [red]{escape(str(b.code))}[/red] {escape(f'{b.name}: {b.error}')}")
             if b.receipt:
                 what = f"package {b.package}" if b.package else "refused package"
-                out.print(f"  {b.name}: {what}; signed receipt at {b.receipt}", highlight=False)
+                out.print(
+                    f"  {b.name}: {what}; signed receipt at {b.receipt}",
+                    highlight=False,
+                    markup=False,
+                )
         if not r.batches:
-            out.print(f"sync {r.source}: nothing new", highlight=False)
+            out.print(f"sync {r.source}: nothing new", highlight=False, markup=False)
         if r.counts.released:
             out.print(
                 f"  {r.counts.released} held record(s) were released when their parents arrived"
             )
         if r.error:
-            out.print(f"  [red]stopped[/red] {r.error}; the next run resumes from the cursor")
+            out.print(
+                f"  [red]stopped[/red] {escape(r.error)}; the next run resumes from the cursor"
+            )

@@ -11,10 +11,10 @@ import orjson
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, TaskID
-from rich.table import Table
 from rich.text import Text
 
 from hub.cli.common import dictionary_for, format_option, overlay_option, progress
+from hub.cli.tables import Table
 from hub.errors import InputError
 from hub.validation.files import validate_file
 from hub.validation.issues import ISSUE_KEYS, Issue
