@@ -345,3 +345,28 @@ def test_verdicts_do_not_depend_on_the_identifier_caches_filling_up(
     assert validate_file(tight, path).issues == roomy
     assert any(i.rule.startswith("check.") for i in roomy)
     assert rules._Budget.left <= 7  # the tight limits were in force
+
+
+def test_an_overlong_jsonl_line_is_skipped_unread_and_the_rest_goes_on() -> None:
+    import io
+
+    from hub.validation.decode import jsonl_stream
+    from hub.validation.limits import Limits
+
+    good = b'{"dataset": "PROJECT", "record": {"PROJECT_CODE": "E1"}}'
+    huge = b'{"dataset": "PROJECT", "record": {"PROJECT_NAME": "' + b"x" * 300_000 + b'"}}'
+    data = b"\n".join([good, huge, good, b"", good]) + b"\n"
+    limits = Limits(jsonl_max_line=10_000)
+    out = list(jsonl_stream(io.BytesIO(data), limits, block_bytes=4096))
+    assert [r.index for r in out] == [1, 2, 3, 4]
+    assert [r.line for r in out] == [1, 2, 3, 5]
+    bad = out[1]
+    assert bad.problem is not None and "over the limit of 10000 bytes" in bad.problem
+    assert str(len(huge)) in bad.problem and bad.text is not None and len(bad.text) < 2000
+    assert all(r.problem is None and r.fields == {"PROJECT_CODE": "E1"} for r in out[::2])
+    # the same bytes read in any block size give the same records
+    for size in (7, 100, 1 << 20):
+        again = list(jsonl_stream(io.BytesIO(data), limits, block_bytes=size))
+        assert [(r.line, r.problem is None) for r in again] == [
+            (r.line, r.problem is None) for r in out
+        ]

@@ -280,13 +280,71 @@ def jsonl_records(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawR
 def jsonl_stream(
     stream: BinaryIO, limits: Limits = DEFAULT_LIMITS, block_bytes: int = 1 << 20
 ) -> Iterator[RawRecord]:
-    """JSONL from a stream, a block of lines at a time: memory does not grow with the file."""
+    """JSONL from a stream, a block of lines at a time: memory does not grow with the file,
+    nor with a line: one longer than ``limits.jsonl_max_line`` is skipped unread and becomes
+    a malformed record (its start kept as its text)."""
     lineno, index = 1, 0
-    while lines := stream.readlines(block_bytes):
-        for raw in jsonl_lines(lines, lineno, index, limits):
-            index = raw.index
-            yield raw
-        lineno += len(lines)
+    carry = b""
+    while True:
+        block = stream.read(block_bytes)
+        data = carry + block if carry else block
+        cut = data.rfind(b"\n") if block else len(data)
+        if cut < 0:  # no line ends in what we have: a long line is arriving
+            carry = data
+            if len(carry) > limits.jsonl_max_line:
+                index += 1
+                raw, carry = _overlong(stream, carry, lineno, index, limits, block_bytes)
+                yield raw
+                lineno += 1
+            continue
+        lines, carry = data[:cut].split(b"\n"), data[cut + 1 :]
+        if not block and lines == [b""]:
+            return
+        longest = limits.jsonl_max_line
+        while lines:  # the lines up to an overlong one (if any), then that one
+            if max(map(len, lines)) <= longest:  # the usual case, checked in C
+                n = len(lines)
+            else:
+                n = next(i for i, ln in enumerate(lines) if len(ln) > longest)
+            for raw in jsonl_lines(lines[:n], lineno, index, limits):
+                index = raw.index
+                yield raw
+            lineno += n
+            if n < len(lines):
+                index += 1
+                yield _too_long(lines[n], len(lines[n]), lineno, index, limits)
+                lineno += 1
+            lines = lines[n + 1 :]
+        if not block:
+            return
+
+
+def _overlong(
+    stream: BinaryIO, start: bytes, lineno: int, index: int, limits: Limits, block_bytes: int
+) -> tuple[RawRecord, bytes]:
+    """Read past the rest of an overlong line without keeping it: the record that says so,
+    and the bytes read after the line's end (the next lines' start)."""
+    size, rest = len(start), b""
+    while block := stream.read(block_bytes):
+        nl = block.find(b"\n")
+        if nl >= 0:
+            size += nl
+            rest = block[nl + 1 :]
+            break
+        size += len(block)
+    return _too_long(start, size, lineno, index, limits), rest
+
+
+def _too_long(start: bytes, size: int, lineno: int, index: int, limits: Limits) -> RawRecord:
+    return RawRecord(
+        index,
+        "",
+        {},
+        line=lineno,
+        problem=f"line {lineno} is {size} bytes, over the limit of {limits.jsonl_max_line} "
+        "bytes for one record; split the record",
+        text=start[:1024] + b"...",
+    )
 
 
 def jsonl_lines(

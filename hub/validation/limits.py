@@ -14,6 +14,7 @@ class Limits:
     xml_max_text: int = 10_000_000  # libxml2's limit on one text node without XML_PARSE_HUGE
     json_max_depth: int = 64
     json_max_int_digits: int = 30
+    jsonl_max_line: int = 16 * MB  # one JSONL record; a longer line is refused unread
     future_skew_seconds: int = 300  # DATA_TIMESTAMP ahead of the receiving node's clock
 
 
