@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -370,3 +371,27 @@ def test_an_overlong_jsonl_line_is_skipped_unread_and_the_rest_goes_on() -> None
         assert [(r.line, r.problem is None) for r in again] == [
             (r.line, r.problem is None) for r in out
         ]
+
+
+def test_records_sharing_one_xml_line_get_only_their_own_schema_errors(
+    validator: Validator, tmp_path: Path
+) -> None:
+    """Minified XML (every record on one line): a valid record next to an invalid one stays
+    valid, and the invalid one gets its own errors, not every error of the line."""
+    from hub.generate.batch import write_batch
+    from hub.generate.generator import Generator
+
+    projects = [r for r in Generator(seed=4).batch(3) if r["dataset"] == "PROJECT"][:3]
+    path = tmp_path / "multi.xml"
+    write_batch(projects, path, "xml")
+    text = path.read_text("utf-8")
+    head, _, body = text.partition("<BATCH")
+    one_line = head + "<BATCH" + re.sub(r"\s+", " ", re.sub(r">\s+<", "><", body))
+    broken = one_line.replace("<PROJECT_NAME>", "<PROJECT_NAMEX>", 1).replace(
+        "</PROJECT_NAME>", "</PROJECT_NAMEX>", 1
+    )
+    path.write_text(broken, "utf-8")
+    assert broken.count("\n") <= 1
+    report = validate_file(validator, path)
+    assert report.records == 3 and report.valid == 2
+    assert {i.record for i in report.issues} == {1}

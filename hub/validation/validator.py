@@ -10,6 +10,7 @@ with the validator's own text, so nothing the schema saw is lost.
 from __future__ import annotations
 
 import bisect
+import copy
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -267,6 +268,19 @@ class Validator:
             raw.fields = {k: x for k, x in raw.fields.items() if x is not None}
         return self.check_record(raw, source, ok, errors)
 
+    def _own_schema_errors(self, raw: RawRecord, root_tag: str) -> list[str]:
+        """One record's schema errors, validated alone in a batch of its own (records that
+        share a line cannot be told apart by the line numbers of a whole-document error)."""
+        if raw.element is None:
+            return []
+        doc = etree.Element(root_tag)
+        doc.append(copy.deepcopy(raw.element))
+        schema = self.xml_schema
+        if schema.validate(etree.ElementTree(doc)):
+            return []
+        at = raw.line or 0
+        return [f"line {at}: {e.message}" for e in cast(Iterable[Any], schema.error_log)]
+
     def _iter_xml(
         self, data: bytes, source: str, on_record: Callable[[int], None] | None
     ) -> Iterator[RecordResult]:
@@ -295,14 +309,22 @@ class Validator:
             for j, ln in enumerate(lines):
                 on_line.setdefault(ln, []).append(j)
             in_batch = tree.getroot().tag in decode.BATCH_ROOTS
+            crowded: set[int] = set()  # failing lines that start several records
             for e in cast(Iterable[Any], schema.error_log):
                 msg = f"line {e.line}: {e.message}"
                 if not raws or (in_batch and e.line < lines[0]):
                     doc_errors.append(msg)
                     continue
-                i = max(bisect.bisect_right(lines, e.line) - 1, 0)
-                for j in on_line[lines[i]]:  # records sharing the failing line
-                    bad.setdefault(j, []).append(msg)
+                ln = lines[max(bisect.bisect_right(lines, e.line) - 1, 0)]
+                if len(on_line[ln]) > 1:
+                    crowded.add(ln)  # whose error is it? each record is asked on its own
+                else:
+                    bad.setdefault(on_line[ln][0], []).append(msg)
+            for ln in crowded:
+                for j in on_line[ln]:
+                    own = self._own_schema_errors(raws[j], tree.getroot().tag)
+                    if own:
+                        bad[j] = own
         if doc_errors:
             root = RawRecord(0, tree.getroot().tag, {})
             yield RecordResult(
