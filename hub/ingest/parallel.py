@@ -32,7 +32,8 @@ from hub.errors import FatalError, InputError
 from hub.reconcile.prepare import Prepared
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
-from hub.validation.validator import RecordResult, Validator
+from hub.validation.result import RecordResult
+from hub.validation.validator import Validator
 
 Prep = Callable[[RawRecord, list[Issue]], Prepared | None]
 Pair = tuple[RecordResult, Prepared | None]

@@ -36,8 +36,9 @@ from hub.store.engine import Store
 from hub.store.models import Hold, Quarantine, RawBatch, SourceCursor, SyncRun, table
 from hub.store.upsert import insert_ignore, upsert
 from hub.validation.limits import MB, Limits
+from hub.validation.result import RecordResult
 from hub.validation.sniff import detect_format
-from hub.validation.validator import RecordResult, Validator
+from hub.validation.validator import Validator
 
 RUN, HOLD = table(SyncRun), table(Hold)
 

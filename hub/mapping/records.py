@@ -17,7 +17,8 @@ from hub.mapping.compiled import DatasetPlan, Mapping
 from hub.mapping.rows import Row, read_rows
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue, clip
-from hub.validation.validator import RecordResult, Validator
+from hub.validation.result import RecordResult
+from hub.validation.validator import Validator
 
 ROW_FORMAT = "row"  # Quarantine.raw_format of a source row kept for replay
 

@@ -94,10 +94,13 @@ def parse_xml(data: bytes, source: str) -> etree._ElementTree:
     return tree
 
 
-def xml_records(tree: etree._ElementTree, known: frozenset[str]) -> Iterator[RawRecord]:
+def xml_records(
+    tree: etree._ElementTree, known: frozenset[str], offset: int = 0
+) -> Iterator[RawRecord]:
+    """The records of a document (numbered from ``offset + 1``: a chunk of a batch)."""
     root = tree.getroot()
     elements = list(root) if root.tag in BATCH_ROOTS else [root]
-    for i, el in enumerate(elements, start=1):
+    for i, el in enumerate(elements, start=offset + 1):
         tag = el.tag if isinstance(el.tag, str) else ""
         line = el.sourceline
         yield RawRecord(

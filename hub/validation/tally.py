@@ -10,7 +10,8 @@ from typing import Any
 
 from hub.validation import decode
 from hub.validation.issues import Issue
-from hub.validation.validator import PLAIN_OPS, RecordResult, Validator
+from hub.validation.result import RecordResult
+from hub.validation.validator import PLAIN_OPS, Validator
 
 _UNSEEN: Any = object()
 

@@ -9,14 +9,11 @@ with the validator's own text, so nothing the schema saw is lost.
 
 from __future__ import annotations
 
-import bisect
-import copy
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO
 
 import jsonschema_rs
 from lxml import etree
@@ -26,25 +23,16 @@ from hub.dictionary.paths import generated_dir, schemas_dir
 from hub.errors import InputError
 from hub.schemagen.facets import OP_VALUES
 from hub.suggest import hint
-from hub.validation import decode
+from hub.validation import decode, xmlcheck
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue, Severity, clip
 from hub.validation.limits import DEFAULT_LIMITS, Limits
+from hub.validation.result import RecordResult
 from hub.validation.rules import DatasetRules, RuleSettings, compile_rules
 from hub.validation.sniff import FORMATS, detect_format
 
 PLAIN_OPS = frozenset({None, *OP_VALUES})  # a JSONL envelope's op: absent or a valid one
 _Fast = tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[str] | None]
-
-
-@dataclass(slots=True)
-class RecordResult:
-    raw: RawRecord
-    issues: list[Issue]
-
-    @property
-    def ok(self) -> bool:
-        return not self.issues or not any(i.severity == "error" for i in self.issues)
 
 
 class Validator:
@@ -63,6 +51,11 @@ class Validator:
         self._json: dict[str, Any] = {}  # data set -> compiled JSON Schema validator
         self._known = frozenset(self.dictionary.datasets)
         self.fast: dict[str, _Fast | None] = {}  # data set -> the JSONL tally's checks
+
+    @property
+    def known(self) -> frozenset[str]:
+        """The data sets of this validator's dictionary."""
+        return self._known
 
     @functools.cached_property
     def _elsewhere(self) -> dict[str, str]:
@@ -215,7 +208,7 @@ class Validator:
         self, data: bytes, source: str, fmt: str, on_record: Callable[[int], None] | None = None
     ) -> Iterator[RecordResult]:
         if fmt == "xml":
-            yield from self._iter_xml(data, source, on_record)
+            yield from xmlcheck.iter_xml(self, data, source, on_record)
         elif fmt in ("json", "jsonl"):
             records = (
                 decode.json_records(data, source, self.limits)
@@ -231,7 +224,7 @@ class Validator:
                 source, f"unknown format {fmt!r}; expected one of {FORMATS}", code="input.format"
             )
 
-    def _rename_aliases(self, raw: RawRecord) -> None:
+    def rename_aliases(self, raw: RawRecord) -> None:
         if raw.dataset not in self._known:
             return
         rules = self.rules(raw.dataset)
@@ -246,7 +239,7 @@ class Validator:
     def check_json(self, raw: RawRecord, source: str) -> list[Issue]:
         if raw.problem or raw.dataset not in self._known:
             return self.check_record(raw, source, True)
-        self._rename_aliases(raw)
+        self.rename_aliases(raw)
         v = self.json_validator(raw.dataset)
         if v.is_valid(raw.fields):
             ok, errors = True, None
@@ -267,77 +260,3 @@ class Validator:
         if None in raw.fields.values():
             raw.fields = {k: x for k, x in raw.fields.items() if x is not None}
         return self.check_record(raw, source, ok, errors)
-
-    def _own_schema_errors(self, raw: RawRecord, root_tag: str) -> list[str]:
-        """One record's schema errors, validated alone in a batch of its own (records that
-        share a line cannot be told apart by the line numbers of a whole-document error)."""
-        if raw.element is None:
-            return []
-        doc = etree.Element(root_tag)
-        doc.append(copy.deepcopy(raw.element))
-        schema = self.xml_schema
-        if schema.validate(etree.ElementTree(doc)):
-            return []
-        at = raw.line or 0
-        return [f"line {at}: {e.message}" for e in cast(Iterable[Any], schema.error_log)]
-
-    def _iter_xml(
-        self, data: bytes, source: str, on_record: Callable[[int], None] | None
-    ) -> Iterator[RecordResult]:
-        tree = decode.parse_xml(data, source)
-        schema = self.xml_schema
-        if schema.validate(tree):  # the common case: records stream from the valid tree
-            for raw in decode.xml_records(tree, self._known):
-                issues = self.check_record(raw, source, True)
-                if issues and raw.element is not None:
-                    raw.text = etree.tostring(raw.element, encoding="utf-8")
-                raw.element = None
-                yield RecordResult(raw, issues)
-                if on_record:
-                    on_record(1)
-            return
-        # the schema objects: rename alias fields, validate again, and give each schema
-        # error to the record whose lines it falls in
-        raws = list(decode.xml_records(tree, self._known))
-        for raw in raws:
-            self._rename_aliases(raw)
-        bad: dict[int, list[str]] = {}
-        doc_errors: list[str] = []
-        if not schema.validate(tree):
-            lines = [r.line or 0 for r in raws]
-            on_line: dict[int, list[int]] = {}
-            for j, ln in enumerate(lines):
-                on_line.setdefault(ln, []).append(j)
-            in_batch = tree.getroot().tag in decode.BATCH_ROOTS
-            crowded: set[int] = set()  # failing lines that start several records
-            for e in cast(Iterable[Any], schema.error_log):
-                msg = f"line {e.line}: {e.message}"
-                if not raws or (in_batch and e.line < lines[0]):
-                    doc_errors.append(msg)
-                    continue
-                ln = lines[max(bisect.bisect_right(lines, e.line) - 1, 0)]
-                if len(on_line[ln]) > 1:
-                    crowded.add(ln)  # whose error is it? each record is asked on its own
-                else:
-                    bad.setdefault(on_line[ln][0], []).append(msg)
-            for ln in crowded:
-                for j in on_line[ln]:
-                    own = self._own_schema_errors(raws[j], tree.getroot().tag)
-                    if own:
-                        bad[j] = own
-        if doc_errors:
-            root = RawRecord(0, tree.getroot().tag, {})
-            yield RecordResult(
-                root,
-                [Issue(source, 0, "", "", "schema", None, f"{source}: {m}") for m in doc_errors],
-            )
-        for n, raw in enumerate(raws):
-            if n in bad and raw.element is not None:
-                raw.problem = decode.nested_field_problem(raw.element)
-            issues = self.check_record(raw, source, n not in bad, bad.get(n))
-            if issues and raw.element is not None:
-                raw.text = etree.tostring(raw.element, encoding="utf-8")
-            raw.element = None  # let the tree go as records are consumed
-            yield RecordResult(raw, issues)
-            if on_record:
-                on_record(1)
