@@ -45,6 +45,7 @@ class IngestSection(_Frozen):
     chunk_records: int = Field(default=2000, ge=1, le=100_000)
     hold_hours: float = Field(default=72.0, gt=0)  # a held child waits this long for its parent
     max_input_mb: int = Field(default=50, ge=1)
+    max_line_mb: int = Field(default=16, ge=1)  # one JSONL record; longer: quarantined unread
     parallel_validation: bool = True  # large inputs: validate in a second process
     parallel_from_mb: float = Field(default=4, ge=0)  # what "large" means
 

@@ -69,17 +69,19 @@ class RunResult:
         }
 
 
-def default_validator(max_input_mb: int = 50) -> Validator:
+def default_validator(settings: IngestSection | None = None) -> Validator:
     """One compiled validator per process and dictionary (compiling schemas and rules takes a
-    while); the dictionary is the node's, with its provincial overlays."""
-    return _validator(max_input_mb, load_dictionary().profile)
+    while); the dictionary is the node's, with its provincial overlays, the limits its."""
+    s = settings or IngestSection()
+    return _validator(s.max_input_mb, s.max_line_mb, load_dictionary().profile)
 
 
 @functools.lru_cache(maxsize=4)
-def _validator(max_input_mb: int, profile: str) -> Validator:
+def _validator(max_input_mb: int, max_line_mb: int, profile: str) -> Validator:
     d = load_dictionary()
     assert d.profile == profile
-    return Validator(d, limits=Limits(max_input_bytes=max_input_mb * MB))
+    limits = Limits(max_input_bytes=max_input_mb * MB, jsonl_max_line=max_line_mb * MB)
+    return Validator(d, limits=limits)
 
 
 def _now() -> datetime:
@@ -185,7 +187,7 @@ def ingest_stream(
         package_id=pkg_id,
         signer=signer,
     )
-    validator = default_validator(settings.max_input_mb)
+    validator = default_validator(settings)
     item_fmt = ROW_FORMAT if mapping is not None else fmt
     try:
         with contextlib.ExitStack() as stack:

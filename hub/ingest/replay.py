@@ -39,7 +39,7 @@ def replay(
     today's mapping of its source; without one it stays in quarantine."""
     settings = settings or IngestSection()
     clock = now or datetime.now(UTC)
-    validator = default_validator(settings.max_input_mb)
+    validator = default_validator(settings)
     with store.read() as conn:
         q = select(Q).where(Q.c.status == "open").order_by(Q.c.id)
         if ids:
