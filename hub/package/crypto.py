@@ -108,7 +108,12 @@ def verify(spki_der: bytes, sig_oid: str, digest_oid: str | None, sig: bytes, da
     algorithm only (rsaEncryption, as OpenSSL writes in CMS).  Raises BadSignature."""
     if sig_oid in SHA1_OIDS or digest_oid in SHA1_OIDS:
         raise AlgorithmError("SHA-1 signatures are not allowed")
-    family = key_family(spki_der)
+    try:
+        family = key_family(spki_der)
+    except AlgorithmError:
+        raise
+    except Exception as exc:  # a public key that does not even parse
+        raise BadSignature(f"the signer's public key cannot be read: {exc}") from exc
     try:
         if family == "sm2":
             if sig_oid not in (SM2_WITH_SM3, EC_PUBLIC_KEY) or digest_oid not in (None, SM3):
