@@ -1,6 +1,6 @@
 """The repository carries everything its tests and commands read: nothing outside its tree.
 
-A user's clone has no ``../shared``: the dictionary checks run here from a copy of the
+A user's clone has nothing beside it: the dictionary checks run here from a copy of the
 repository placed alone in an empty folder, so a read of anything beside the repository fails.
 """
 

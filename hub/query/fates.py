@@ -93,6 +93,12 @@ def runs(conn: Connection, w: Window) -> Page:
     return page
 
 
+def _what(t: Any) -> list[Any]:
+    """What an issue says about a record: where, which field, which rule, what value."""
+    names = ("record_index", "dataset", "business_key", "field", "rule", "value", "message")
+    return [t.c[n] for n in names]
+
+
 def run_detail(conn: Connection, run_id: int, limit: int = 1000) -> dict[str, Any]:
     """One run: its counts and every issue of the records it did not take."""
     run = conn.execute(select(RUN).where(RUN.c.id == run_id)).one_or_none()
@@ -101,26 +107,16 @@ def run_detail(conn: Connection, run_id: int, limit: int = 1000) -> dict[str, An
     issues = [
         dict(r._mapping)
         for r in conn.execute(
-            select(
-                ISSUE.c.record_index,
-                ISSUE.c.dataset,
-                ISSUE.c.business_key,
-                ISSUE.c.field,
-                ISSUE.c.rule,
-                ISSUE.c.value,
-                ISSUE.c.message,
-                ISSUE.c.severity,
-                ISSUE.c.outcome,
-            )
+            select(*_what(ISSUE), ISSUE.c.severity, ISSUE.c.outcome)
             .where(ISSUE.c.run_id == run_id)
             .order_by(ISSUE.c.record_index, ISSUE.c.id)
-            .limit(limit + 1)
+            .limit(limit)
         )
     ]
     total = conn.execute(
         select(func.count()).select_from(ISSUE).where(ISSUE.c.run_id == run_id)
     ).scalar_one()
-    return {"run": dict(run._mapping), "issues": issues[:limit], "issues_total": int(total)}
+    return {"run": dict(run._mapping), "issues": issues, "issues_total": int(total)}
 
 
 def rejected(
@@ -133,13 +129,7 @@ def rejected(
             ISSUE.c.run_id,
             RUN.c.started_at.label("arrived"),
             ISSUE.c.source,
-            ISSUE.c.record_index,
-            ISSUE.c.dataset,
-            ISSUE.c.business_key,
-            ISSUE.c.field,
-            ISSUE.c.rule,
-            ISSUE.c.value,
-            ISSUE.c.message,
+            *_what(ISSUE),
         )
         .join(RUN, RUN.c.id == ISSUE.c.run_id)
         .where(ISSUE.c.outcome == "rejected", ISSUE.c.severity == "error"),
