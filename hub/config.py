@@ -13,7 +13,14 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hub import ENV_CONFIG, ENV_DATABASE_URL
 from hub.dictionary.loader import use_overlays
@@ -81,6 +88,50 @@ class UpstreamSection(_AdapterSection):
     adapter: str = "http"
 
 
+class ScheduleSection(_Frozen):
+    """A sync that runs by itself (``hub serve``): a source, and when (``every`` or ``cron``).
+
+    The store is the ledger (docs/operations.md): one run at a time across processes, missed
+    ticks recorded, one catch-up after downtime, bounded retries, auto-pause."""
+
+    source: str
+    every: str | None = None  # "30s", "15m", "2h", "1d"
+    cron: str | None = None  # "0 2 * * *" (minute hour day month weekday)
+    timezone: str = "Asia/Shanghai"  # for cron: the node's wall clock
+    retries: int = Field(default=3, ge=0, le=10)  # a failed run is tried again this often
+    retry_seconds: float = Field(default=60, gt=0)  # first retry; doubles, at most 1 h
+    pause_after: int = Field(default=5, ge=1)  # failed ticks in a row: then paused
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> ScheduleSection:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of every (e.g. '15m') or cron (e.g. '0 2 * * *')")
+        if self.every is not None:
+            every_seconds(self.every)
+        else:
+            from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415  (only for cron)
+
+            try:
+                CronTrigger.from_crontab(self.cron or "", timezone=self.timezone)
+            except (ValueError, LookupError) as exc:
+                raise ValueError(
+                    f"cron {self.cron!r} is not a crontab line (minute hour day month weekday)"
+                    f" or timezone {self.timezone!r} is unknown: {exc}"
+                ) from exc
+        return self
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def every_seconds(text: str) -> int:
+    """'15m' -> 900; raises ValueError naming the forms that work."""
+    t = text.strip()
+    if len(t) >= 2 and t[:-1].isdigit() and t[-1] in _UNITS and int(t[:-1]) > 0:
+        return int(t[:-1]) * _UNITS[t[-1]]
+    raise ValueError(f"every {text!r} is not a period; expected e.g. '30s', '15m', '2h', '1d'")
+
+
 class TrustSection(_Frozen):
     """Who signs packages this node accepts (see docs/package-format.md)."""
 
@@ -119,8 +170,20 @@ class NodeConfig(_Frozen):
     signing: SigningSection = SigningSection()
     http: HttpSection = HttpSection()
     sources: dict[str, SourceSection] = Field(default_factory=dict)
+    schedules: dict[str, ScheduleSection] = Field(default_factory=dict)
     upstream: UpstreamSection | None = None
     path: Path | None = None  # the file this came from (None: built-in defaults)
+
+    @model_validator(mode="after")
+    def _schedules_name_sources(self) -> NodeConfig:
+        wrong = [
+            f"[schedules.{n}] source: " + did_you_mean(s.source, self.sources, "source")
+            for n, s in self.schedules.items()
+            if s.source not in self.sources
+        ]
+        if wrong:
+            raise ValueError("; ".join(wrong))
+        return self
 
     @property
     def database_url(self) -> str:

@@ -103,6 +103,10 @@ inbox = "inbox/{EXAMPLE_SOURCE}"
 pattern = ["*.csv"]
 min_age_seconds = 0   # the example copies whole files; real drops: keep 5 s or a done_marker
 # Replace it with your own sources: files, sftp, sql or http (docs/adapters.md).
+
+[schedules.qingshan-inbox]        # EXAMPLE: `hub serve` syncs the example source by itself
+source = "{EXAMPLE_SOURCE}"     # (hub schedule list; hub run qingshan-inbox runs it now)
+every = "15m"                     # or cron = "30 2 * * *" (docs/operations.md)
 """
         if examples
         else "\n# [sources.NAME]: the systems below this node (docs/adapters.md)\n"

@@ -78,9 +78,19 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Rejected records with the rule, field and value that rejected them.",
         (),
     ),
+    "run": (
+        "hub.cli.schedule_cmd:run_cmd",
+        "Run a scheduled sync now (the schedule's claim keeps it to one at a time).",
+        (),
+    ),
     "runs": (
         "hub.cli.fates_cmd:runs_group",
         "Sync runs with their counts; `runs show ID`: what that run did not take.",
+        (),
+    ),
+    "schedule": (
+        "hub.cli.schedule_cmd:schedule_group",
+        "Scheduled syncs: list with freshness, pause, resume, events.",
         (),
     ),
     "schemas": (

@@ -295,3 +295,33 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ScheduleState(Base):
+    """A schedule's ledger row: paused or not, its failures in a row, its last tick and
+    success, and the claim that lets one process at a time run it (a lease)."""
+
+    __tablename__ = "schedule_state"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed ticks in a row
+    last_tick: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduleEvent(Base):
+    """What a schedule did or could not do: ran, failed, tick missed or skipped, paused."""
+
+    __tablename__ = "schedule_event"
+    __table_args__ = (Index("ix_schedule_event_name", "name", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(32))
+    tick: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str] = mapped_column(Text, default="")
