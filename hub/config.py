@@ -80,6 +80,7 @@ class SourceSection(_AdapterSection):
 
     adapter: str = "files"
     mapping: str | None = None  # a TOML mapping (mappings/); none: the input is spec batches
+    platform_code: str | None = None  # the county platform this source speaks for (scoping)
 
 
 class UpstreamSection(_AdapterSection):

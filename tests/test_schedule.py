@@ -106,12 +106,13 @@ def test_a_schedule_every_second_runs_on_time(tmp_path: Path) -> None:
 def test_after_downtime_one_catch_up_run_and_every_missed_tick_listed(tmp_path: Path) -> None:
     cfg = load_config(_node(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", every="1m"))
     store = open_store(cfg)
-    ledger.ensure(store, ["a-often"], NOW - timedelta(hours=1))
+    now = datetime.now(UTC)
+    ledger.ensure(store, ["a-often"], now - timedelta(hours=1))
     with store.write() as conn:  # the node ran last ten and a half minutes ago
         conn.execute(
             update(ScheduleState).values(
-                last_tick=NOW - timedelta(minutes=10, seconds=30),
-                last_success=NOW - timedelta(minutes=10, seconds=30),
+                last_tick=now - timedelta(minutes=10, seconds=30),
+                last_success=now - timedelta(minutes=10, seconds=30),
             )
         )
     assert statuses(cfg, store)[0].freshness == "failing"  # two periods and more behind

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -226,3 +227,62 @@ def test_gzip_bodies_are_decoded_within_the_same_limit(server: tuple[str, Store]
         assert http.post("/v1/packages", content=bomb, headers=gz).status_code == 413
         br = {"Content-Encoding": "br"}
         assert http.post("/v1/packages", content=data, headers=br).status_code == 415
+
+
+def test_the_administration_api_knows_who_may_do_what(
+    server: tuple[str, Store], pki: Pki, tmp_path: Path
+) -> None:
+    from hub.access import users
+    from hub.ingest.pipeline import ingest_file
+    from tests.packkit import OTHER, SENDER
+
+    url, store = server
+    for name, role, code in (
+        ("admin", "administrator", None),
+        ("op", "operator", None),
+        ("obs", "observer", None),
+        ("mine", "county", SENDER),
+        ("theirs", "county", OTHER),
+    ):
+        users.add(store, name, role, None, code, "test")
+    tok = {
+        n: users.new_token(store, n, "t", "test") for n in ("admin", "op", "obs", "mine", "theirs")
+    }
+    _, data = build(records(1), pki.good, RECEIVER, package_id="PKG-API-0001")
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"dataset": "NO_SUCH_SET", "record": {}}\n')
+    ingest_file(store, odd, "county-elsewhere")  # a quarantined record of another source
+
+    def get(path: str, who: str | None, **kw: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {tok[who]}"} if who else {}
+        with httpx.Client(base_url=url, timeout=30) as http:
+            return http.get(path, headers=headers, **kw)
+
+    def post(path: str, who: str, **kw: Any) -> httpx.Response:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            return http.post(path, headers={"Authorization": f"Bearer {tok[who]}"}, **kw)
+
+    with httpx.Client(base_url=url, timeout=30) as http:
+        assert http.post("/v1/packages", content=data).status_code == 200
+        assert http.get("/v1/runs").status_code == 401  # nobody
+        wrong = http.get("/v1/runs", headers={"Authorization": "Bearer hub_not-a-token"})
+        assert wrong.status_code == 401
+    runs = get("/v1/runs", "obs", params={"limit": 1000}).json()
+    assert {r["source"] for r in runs["rows"]} == {SENDER, "county-elsewhere"}, runs
+    assert {r["source"] for r in get("/v1/runs", "mine").json()["rows"]} == {SENDER}
+    assert get("/v1/runs", "theirs").json()["rows"] == []  # another county sees none of it
+    assert get("/v1/runs", "theirs", params={"source": SENDER}).status_code == 403
+    assert get("/v1/quarantine", "mine").json()["rows"] == []
+    [q] = get("/v1/quarantine", "op").json()["rows"]
+    assert (
+        post(f"/v1/quarantine/{q['id']}/discard", "obs", params={"reason": "x"}).status_code == 403
+    )
+    assert (
+        post(f"/v1/quarantine/{q['id']}/discard", "mine", params={"reason": "x"}).status_code == 403
+    )
+    ok = post(f"/v1/quarantine/{q['id']}/discard", "op", params={"reason": "测试数据"})
+    assert ok.status_code == 200 and ok.json() == {"discarded": [q["id"]]}
+    users.disable(store, "op", "test")
+    assert get("/v1/runs", "op").status_code == 401  # disabled: its tokens stop at once
+    paths = get("/v1/openapi.json", None).json()["paths"]
+    assert {"/v1/runs", "/v1/rejected", "/v1/held", "/v1/conflicts", "/v1/schedules"} <= set(paths)

@@ -118,6 +118,11 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Pull new batches from configured sources, map, ingest, acknowledge.",
         (),
     ),
+    "users": (
+        "hub.cli.users_cmd:users_group",
+        "Users of the API with roles; API tokens.",
+        (),
+    ),
     "validate": (
         "hub.cli.validate_cmd:validate",
         "Validate batch files against the dictionary, schemas and rules.",

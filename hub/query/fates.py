@@ -43,6 +43,7 @@ class Window:
     until: datetime | None = None
     limit: int = 50
     before: int | None = None  # keyset: only ids below this
+    scope: tuple[str, ...] | None = None  # only these sources (a county's): always applied
 
 
 @dataclass
@@ -64,6 +65,8 @@ def _page(conn: Connection, q: Select[Any], id_col: Any, w: Window) -> Page:
 
 
 def _window(q: Select[Any], w: Window, source_col: Any) -> Select[Any]:
+    if w.scope is not None:
+        q = q.where(source_col.in_(w.scope))
     if w.source:
         q = q.where(source_col == w.source)
     if w.since:
@@ -180,8 +183,12 @@ def conflicts(conn: Connection, w: Window, status: str | None = "open") -> Page:
     page = _page(conn, q, CONF.c.id, Window(limit=w.limit, before=w.before))
     for r in page.rows:
         r["versions"] = contenders(conn, r["dataset"], r["business_key"], r["data_timestamp"])
+    if w.scope is not None:  # a county sees its own versions only, never another's content
+        for r in page.rows:
+            r["versions"] = [v for v in r["versions"] if v["source"] in w.scope]
     if w.source:
         page.rows = [r for r in page.rows if any(v["source"] == w.source for v in r["versions"])]
+    page.rows = [r for r in page.rows if r["versions"]]
     return page
 
 

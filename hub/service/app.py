@@ -38,6 +38,7 @@ from hub.config import NodeConfig
 from hub.errors import RetryableError
 from hub.package.node import identity, trust_store
 from hub.package.receive import Received, receive_package
+from hub.service.admin import admin_router
 from hub.service.body import read_body
 from hub.store.engine import Store, open_store
 from hub.store.models import Package
@@ -63,6 +64,8 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
         openapi_url="/v1/openapi.json",
         static_url="/v1/docs-static",
     )
+
+    app.include_router(admin_router(cfg, db))
 
     @app.post("/v1/packages", response_class=Response)
     async def post_package(request: Request) -> Response:

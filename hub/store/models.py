@@ -325,3 +325,28 @@ class ScheduleEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     tick: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class User(Base):
+    """Someone who may use the API and the console, with one role (hub/access/roles.py)."""
+
+    __tablename__ = "hub_user"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # administrator, operator, observer, county
+    platform_code: Mapped[str | None] = mapped_column(String(64))  # a county's own platform
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A bearer token of a user: only its SHA-256 is kept (the token is shown once)."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("hub_user.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

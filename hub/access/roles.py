@@ -1,0 +1,31 @@
+"""The one place that says who may do what.
+
+administrator: everything; operator: run, replay, discard, pause and resume; observer: read
+only; county: read only, and only what its own platform sent (its sources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ROLES = ("administrator", "operator", "observer", "county")
+
+MAY: dict[str, frozenset[str]] = {
+    "read": frozenset(ROLES),
+    "run": frozenset({"administrator", "operator"}),
+    "replay": frozenset({"administrator", "operator"}),
+    "discard": frozenset({"administrator", "operator"}),
+    "pause": frozenset({"administrator", "operator"}),
+    "resolve": frozenset({"administrator"}),
+    "users": frozenset({"administrator"}),
+}
+
+
+def may(role: str, action: str) -> bool:
+    return role in MAY.get(action, frozenset())
+
+
+def county_sources(code: str, sources: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
+    """The sources a county sees: the ones configured for its platform code, and its code
+    itself (packages it pushes are recorded under the sender's code)."""
+    return (code, *sorted(name for name, pc in sources if pc == code))

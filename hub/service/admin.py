@@ -1,0 +1,115 @@
+"""The administration API under /v1 (bearer tokens: `hub users token NAME`).
+
+Every route names the action it takes (``hub.access.roles``): reads are open to every role,
+a county's reads are scoped to its own sources; actions need an operator or administrator
+and land in the audit log with the user as actor.  Lists are the CLI's keyset pages.
+"""
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+
+from hub.access import users
+from hub.access.roles import county_sources, may
+from hub.actions import discard_quarantine
+from hub.config import NodeConfig
+from hub.errors import UsageError
+from hub.query import fates
+from hub.store.engine import Store
+
+
+def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
+    r = APIRouter(prefix="/v1")
+
+    def who(
+        authorization: Annotated[str, Header(description="Bearer TOKEN")] = "",
+    ) -> users.Who:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(401, "send Authorization: Bearer TOKEN (hub users token NAME)")
+        user = users.by_token(db, token.strip())
+        if user is None:
+            raise HTTPException(401, "unknown, revoked or disabled token")
+        return user
+
+    def need(user: users.Who, action: str) -> None:
+        if not may(user.role, action):
+            raise HTTPException(403, f"a {user.role} may not {action}")
+
+    def window(
+        user: users.Who,
+        source: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        before: int | None,
+    ) -> fates.Window:
+        scope = None
+        if user.role == "county":
+            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
+            scope = county_sources(user.platform_code or "", pairs)
+            if source is not None and source not in scope:
+                raise HTTPException(403, f"source {source!r} is not this county's")
+        return fates.Window(source, since, until, limit, before, scope)
+
+    def page(query: Callable[[Any, fates.Window], fates.Page]) -> Callable[..., Any]:
+        def route(
+            user: Annotated[users.Who, Depends(who)],
+            source: str | None = None,
+            since: datetime | None = None,
+            until: datetime | None = None,
+            limit: int = Query(50, ge=1, le=1000),
+            before: int | None = None,
+        ) -> dict[str, Any]:
+            need(user, "read")
+            w = window(user, source, since, until, limit, before)
+            with db.read() as conn:
+                return query(conn, w).as_dict()
+
+        return route
+
+    r.add_api_route("/runs", page(fates.runs), methods=["GET"], summary="Sync runs")
+    r.add_api_route("/rejected", page(fates.rejected), methods=["GET"], summary="Rejections")
+    r.add_api_route("/held", page(fates.held), methods=["GET"], summary="Held records")
+    r.add_api_route("/quarantine", page(fates.quarantine), methods=["GET"], summary="Quarantine")
+    r.add_api_route("/conflicts", page(fates.conflicts), methods=["GET"], summary="Conflicts")
+
+    @r.get("/schedules", summary="Schedules with freshness")
+    def schedules(user: Annotated[users.Who, Depends(who)]) -> list[dict[str, Any]]:
+        need(user, "read")
+        from hub.schedule.scheduler import statuses  # noqa: PLC0415
+
+        rows = [asdict(s) for s in statuses(cfg, db)]
+        if user.role == "county":
+            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
+            mine = county_sources(user.platform_code or "", pairs)
+            rows = [x for x in rows if x["source"] in mine]
+        return rows
+
+    @r.post("/schedules/{name}/run", summary="Run a scheduled sync now")
+    async def run_now(name: str, user: Annotated[users.Who, Depends(who)]) -> dict[str, str]:
+        need(user, "run")
+        from hub.schedule import ledger  # noqa: PLC0415
+        from hub.schedule.runner import tick  # noqa: PLC0415
+
+        if name not in cfg.schedules:
+            raise HTTPException(404, f"no schedule {name!r}")
+        outcome = await run_in_threadpool(
+            tick, cfg, db, name, f"api:{user.name}:{ledger.owner()}", by_hand=True
+        )
+        return {"schedule": name, "outcome": outcome}
+
+    @r.post("/quarantine/{qid}/discard", summary="Discard a quarantined record (raw kept)")
+    def discard(qid: int, reason: str, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
+        need(user, "discard")
+        try:
+            done = discard_quarantine(db, [qid], reason, f"api:{user.name}")
+        except UsageError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return {"discarded": done}
+
+    return r
