@@ -286,3 +286,33 @@ def test_the_administration_api_knows_who_may_do_what(
     assert get("/v1/runs", "op").status_code == 401  # disabled: its tokens stop at once
     paths = get("/v1/openapi.json", None).json()["paths"]
     assert {"/v1/runs", "/v1/rejected", "/v1/held", "/v1/conflicts", "/v1/schedules"} <= set(paths)
+
+
+@BACKENDS
+def test_health_readiness_and_metrics_read_the_store(server: tuple[str, Store], pki: Pki) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+    from sqlalchemy import text
+
+    from tests.packkit import SENDER
+
+    url, store = server
+    _, data = build(records(1), pki.good, RECEIVER, package_id="PKG-METRICS-01")
+    with httpx.Client(base_url=url, timeout=30) as http:
+        assert http.post("/v1/packages", content=data).status_code == 200
+        assert http.get("/healthz").json() == {"status": "ok"}
+        assert http.get("/readyz").json() == {"status": "ready"}
+        body = http.get("/metrics").text
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for fam in text_string_to_metric_families(body)
+            for s in fam.samples
+        }
+        accepted = samples[("hub_records_total", (("outcome", "accepted"), ("source", SENDER)))]
+        assert accepted == sum(len(v) for v in records(1).values())
+        assert samples[("hub_open_items", (("kind", "quarantine"),))] == 0
+        assert samples[("hub_certificate_days_left", (("certificate", "signing"),))] > 300
+        assert any(name == "hub_last_run_duration_seconds" for name, _ in samples)
+        with store.write() as conn:  # the store falls behind this hub's schema
+            conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        not_ready = http.get("/readyz")
+        assert not_ready.status_code == 503 and "hub db upgrade" in not_ready.text

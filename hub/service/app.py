@@ -40,6 +40,7 @@ from hub.package.node import identity, trust_store
 from hub.package.receive import Received, receive_package
 from hub.service.admin import admin_router
 from hub.service.body import read_body
+from hub.service.health import health_router
 from hub.store.engine import Store, open_store
 from hub.store.models import Package
 
@@ -66,6 +67,7 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
     )
 
     app.include_router(admin_router(cfg, db))
+    app.include_router(health_router(cfg, db, who))
 
     @app.post("/v1/packages", response_class=Response)
     async def post_package(request: Request) -> Response:
