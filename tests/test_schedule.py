@@ -203,21 +203,25 @@ def test_two_processes_on_one_database_never_run_a_sync_twice_at_once(
     cfg_path = _node(tmp_path, database_url)
     cfg = load_config(cfg_path)
     store = open_store(cfg)
-    ledger.ensure(store, ["a-often"], NOW)
-    n = _drop(tmp_path, "big.jsonl", 250)  # a run of a few seconds: ticks meet it running
-    procs = [subprocess.Popen([sys.executable, "-c", _SERVE, str(cfg_path), "6"]) for _ in range(2)]
-    for p in procs:
-        assert p.wait(60) == 0
-    started = _events(store, "run.started")
-    owners = {json.loads(e.detail)["owner"] for e in started}
-    assert len(owners) == 2  # both processes ran the schedule at some point
-    busy = [e for e in _events(store, "tick.skipped") if '"busy"' in e.detail]
-    assert busy  # ... and found it claimed by the other one
-    ends = _events(store, "run.done") + _events(store, "run.failed")
-    spans = sorted(
-        (s.at, min(e.at for e in ends if e.id > s.id and e.name == s.name)) for s in started
-    )
-    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), spans
-    with store.read() as conn:
-        assert conn.execute(select(SyncRun.records_in)).scalars().all() == [n]  # taken once
-    store.dispose()
+    try:
+        ledger.ensure(store, ["a-often"], NOW)
+        n = _drop(tmp_path, "big.jsonl", 250)  # a run of a few seconds: ticks meet it running
+        procs = [
+            subprocess.Popen([sys.executable, "-c", _SERVE, str(cfg_path), "6"]) for _ in range(2)
+        ]
+        for p in procs:
+            assert p.wait(60) == 0
+        started = _events(store, "run.started")
+        busy = [e for e in _events(store, "tick.skipped") if '"busy"' in e.detail]
+        assert busy  # a tick found the schedule claimed and did nothing
+        owners = {json.loads(e.detail)["owner"] for e in [*started, *busy]}
+        assert len(owners) == 2  # both processes ticked on the one schedule
+        ends = _events(store, "run.done") + _events(store, "run.failed")
+        spans = sorted(
+            (s.at, min(e.at for e in ends if e.id > s.id and e.name == s.name)) for s in started
+        )
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), spans
+        with store.read() as conn:  # the file was taken once
+            assert conn.execute(select(SyncRun.records_in)).scalars().all() == [n]
+    finally:
+        store.dispose()

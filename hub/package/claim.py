@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from hub.errors import RetryableError
-from hub.store.engine import Store
+from hub.store.engine import Store, utc
 from hub.store.models import Package, table
 
 PKG = table(Package)
@@ -47,10 +47,6 @@ class Claim:
     sha256: str | None = None
 
 
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
-
-
 def claim(store: Store, package_id: str, wait: float = WAIT_SECONDS) -> Claim:
     """Decide who receives ``package_id``; blocks while another receiver holds the lease."""
     deadline = time.monotonic() + wait
@@ -66,7 +62,7 @@ def claim(store: Store, package_id: str, wait: float = WAIT_SECONDS) -> Claim:
             if row.status == "done" and row.receipt is not None:
                 return Claim(receipt=row.receipt, row_id=row.id, sha256=row.raw_sha256)
             clock = datetime.now(UTC)
-            lease = _aware(row.claimed_until)
+            lease = utc(row.claimed_until)
             if lease is None or lease <= clock:  # its receiver died: take it over
                 conn.execute(
                     update(PKG).where(PKG.c.id == row.id).values(claimed_until=clock + LEASE)

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import Connection, insert, or_, select, update
 
 from hub.store import audit
-from hub.store.engine import Store
+from hub.store.engine import Store, utc
 from hub.store.models import ScheduleEvent, ScheduleState, table
 
 STATE, EVENT = table(ScheduleState), table(ScheduleEvent)
@@ -23,10 +23,6 @@ LEASE = timedelta(minutes=10)  # a run renews nothing: a sync that outlives it m
 def owner() -> str:
     """Who claims: host, process and one scheduler in it."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
 
 
 def ensure(store: Store, names: list[str], now: datetime) -> None:
@@ -48,7 +44,7 @@ def state(conn: Connection, name: str) -> Any:
         return None
     d = dict(row._mapping)
     for k in ("first_seen", "last_tick", "last_run", "last_success", "claimed_until"):
-        d[k] = _aware(d[k])
+        d[k] = utc(d[k])
     return d
 
 

@@ -40,7 +40,8 @@ def tick(
         return "paused"
     if not ledger.claim(store, name, who, now):
         with store.write() as conn:
-            ledger.event(conn, name, "tick.skipped", when, why="busy", holder=st["claimed_by"])
+            holder = st["claimed_by"]
+            ledger.event(conn, name, "tick.skipped", when, why="busy", owner=who, holder=holder)
         return "busy"
     try:
         with store.write() as conn:
