@@ -10,9 +10,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from hub.cli.common import config_option, fail, format_option, load, store_for
+from hub.cli.common import config_option, fail, format_option, load
 from hub.cli.groups import SuggestingGroup
-from hub.cli.pages import print_page, window, window_options
+from hub.cli.pages import list_page, window_options
 from hub.errors import HubError
 from hub.query import fates
 from hub.store import audit
@@ -85,14 +85,11 @@ def verify_cmd(config_path: Path | None) -> None:
 @format_option
 def list_cmd(action: str | None, config_path: Path | None, out_format: str, **kw: Any) -> None:
     """Audit entries, newest first: when, who, what, on what, and the details."""
-    w = window(kw)
-    _, store = store_for(config_path)
-    with store.read() as conn:
-        page = fates.audit_entries(conn, w, action)
-    store.dispose()
-    print_page(
-        page,
+    list_page(
+        config_path,
         out_format,
+        kw,
+        lambda conn, w: fates.audit_entries(conn, w, action),
         "audit log",
         [
             ("id", "id"),
@@ -103,5 +100,4 @@ def list_cmd(action: str | None, config_path: Path | None, out_format: str, **kw
             ("detail", lambda r: r["detail"][:200]),
         ],
         "hub audit list",
-        w,
     )

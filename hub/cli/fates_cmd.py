@@ -12,7 +12,7 @@ from rich.text import Text
 from hub.actions import cli_actor, resolve_conflict
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
 from hub.cli.groups import SuggestingGroup
-from hub.cli.pages import cell, print_page, window, window_options
+from hub.cli.pages import cell, list_page, window_options
 from hub.cli.tables import Table
 from hub.errors import UsageError
 from hub.query import fates
@@ -35,14 +35,11 @@ def runs_group(ctx: click.Context, /, config_path: Path | None, out_format: str,
     `hub runs show ID` lists the records that run did not take, with rule, field and value."""
     if ctx.invoked_subcommand is not None:
         return
-    w = window(kw)
-    _, store = store_for(config_path)
-    with store.read() as conn:
-        page = fates.runs(conn, w)
-    store.dispose()
-    print_page(
-        page,
+    list_page(
+        config_path,
         out_format,
+        kw,
+        fates.runs,
         "runs",
         [
             ("run", "id"),
@@ -54,7 +51,6 @@ def runs_group(ctx: click.Context, /, config_path: Path | None, out_format: str,
             ("origin", lambda r: str(r["origin"])[-60:]),
         ],
         "hub runs",
-        w,
     )
 
 
@@ -115,14 +111,11 @@ def rejected_cmd(
     rule: str | None, dataset: str | None, config_path: Path | None, out_format: str, **kw: Any
 ) -> None:
     """Rejected records, newest first: the rule, field and value that rejected each one."""
-    w = window(kw)
-    _, store = store_for(config_path)
-    with store.read() as conn:
-        page = fates.rejected(conn, w, rule, dataset)
-    store.dispose()
-    print_page(
-        page,
+    list_page(
+        config_path,
         out_format,
+        kw,
+        lambda conn, w: fates.rejected(conn, w, rule, dataset),
         "rejected records' errors",
         [
             ("id", "id"),
@@ -138,7 +131,6 @@ def rejected_cmd(
             ("message", lambda r: r["message"].split(": ", 1)[-1]),
         ],
         "hub rejected",
-        w,
     )
 
 
@@ -149,14 +141,11 @@ def rejected_cmd(
 @format_option
 def held_cmd(show_all: bool, config_path: Path | None, out_format: str, **kw: Any) -> None:
     """Held records: valid, waiting for their parent record until a deadline."""
-    w = window(kw)
-    _, store = store_for(config_path)
-    with store.read() as conn:
-        page = fates.held(conn, w, None if show_all else "held")
-    store.dispose()
-    print_page(
-        page,
+    list_page(
+        config_path,
         out_format,
+        kw,
+        lambda conn, w: fates.held(conn, w, None if show_all else "held"),
         "held records",
         [
             ("id", "id"),
@@ -169,7 +158,6 @@ def held_cmd(show_all: bool, config_path: Path | None, out_format: str, **kw: An
             ("deadline", "deadline"),
         ],
         "hub held",
-        w,
     )
 
 
@@ -188,14 +176,11 @@ def conflicts_group(
     --take N` makes version N current (audited)."""
     if ctx.invoked_subcommand is not None:
         return
-    w = window(kw)
-    _, store = store_for(config_path)
-    with store.read() as conn:
-        page = fates.conflicts(conn, w, None if show_all else "open")
-    store.dispose()
-    print_page(
-        page,
+    list_page(
+        config_path,
         out_format,
+        kw,
+        lambda conn, w: fates.conflicts(conn, w, None if show_all else "open"),
         "conflicts",
         [
             ("id", "id"),
@@ -210,7 +195,6 @@ def conflicts_group(
             ("fields that differ", lambda r: ", ".join(fates.differing_fields(r["versions"]))),
         ],
         "hub conflicts",
-        w,
     )
 
 

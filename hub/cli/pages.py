@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.text import Text
+from sqlalchemy import Connection
 
-from hub.cli.common import print_json
+from hub.cli.common import print_json, store_for
 from hub.cli.tables import Table
 from hub.query.fates import Page, Window
 
@@ -106,3 +108,23 @@ def print_page(
         out.print(Text(f"next page: {again} --before {page.next_before}"))
     elif not page.rows and w is not None and (w.source or w.since or w.until or w.before):
         out.print(Text("nothing matches these filters: widen --since/--until or drop --source"))
+
+
+def list_page(
+    config_path: Path | None,
+    out_format: str,
+    kw: dict[str, Any],
+    query: Callable[[Connection, Window], Page],
+    title: str,
+    columns: Sequence[tuple[str, str | Callable[[dict[str, Any]], Any]]],
+    again: str,
+) -> None:
+    """A list command's whole work: its window from the options, one read, one page."""
+    w = window(kw)
+    _, store = store_for(config_path)
+    try:
+        with store.read() as conn:
+            page = query(conn, w)
+    finally:
+        store.dispose()
+    print_page(page, out_format, title, columns, again, w)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hub.actions import cli_actor, discard_quarantine
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
 from hub.cli.groups import SuggestingGroup
-from hub.cli.pages import print_page, window, window_options
+from hub.cli.pages import list_page, window_options
 from hub.errors import UsageError
 from hub.ingest.replay import replay
 from hub.query import fates
@@ -35,14 +35,11 @@ def quarantine_group() -> None:
 @format_option
 def list_cmd(show_all: bool, config_path: Path | None, out_format: str, **kw: Any) -> None:
     """Open quarantine rows, newest first, with the whole reason."""
-    w = window(kw)
-    _, store = store_for(config_path)
-    with store.read() as conn:
-        page = fates.quarantine(conn, w, None if show_all else "open")
-    store.dispose()
-    print_page(
-        page,
+    list_page(
+        config_path,
         out_format,
+        kw,
+        lambda conn, w: fates.quarantine(conn, w, None if show_all else "open"),
         "quarantined records",
         [
             ("id", "id"),
@@ -54,7 +51,6 @@ def list_cmd(show_all: bool, config_path: Path | None, out_format: str, **kw: An
             ("message", "message"),
         ],
         "hub quarantine list",
-        w,
     )
 
 
