@@ -102,7 +102,11 @@ def replay_cmd(
     cfg, store = store_for(config_path)
     try:
         counts, outcomes = replay(
-            store, list(ids) or None, cfg.ingest, mappings=lambda src: mapping_of(cfg, src)
+            store,
+            list(ids) or None,
+            cfg.ingest,
+            mappings=lambda src: mapping_of(cfg, src),
+            actor=cli_actor(),
         )
     finally:
         store.dispose()

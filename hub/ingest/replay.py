@@ -32,6 +32,7 @@ def replay(
     settings: IngestSection | None = None,
     now: datetime | None = None,
     mappings: Callable[[str], Mapping | None] | None = None,
+    actor: str = "hub",
 ) -> tuple[Counts, dict[int, str]]:
     """Replay open quarantine rows (all, or ``ids``); return counts and id → outcome.
 
@@ -107,5 +108,5 @@ def replay(
             .where(RUN.c.id == run_id)
             .values(status="done", finished_at=datetime.now(UTC), **counts.as_dict())
         )
-        audit.append(conn, "hub", "quarantine.replay", f"run {run_id}", {"outcomes": outcomes})
+        audit.append(conn, actor, "quarantine.replay", f"run {run_id}", {"outcomes": outcomes})
     return counts, outcomes

@@ -7,7 +7,7 @@ and land in the audit log with the user as actor.  Lists are the CLI's keyset pa
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from hub.access import users
 from hub.access.roles import county_sources, may
-from hub.actions import discard_quarantine
+from hub.actions import discard_quarantine, resolve_conflict
 from hub.config import NodeConfig
 from hub.errors import UsageError
 from hub.query import fates
@@ -111,5 +111,72 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         except UsageError as exc:
             raise HTTPException(409, str(exc)) from exc
         return {"discarded": done}
+
+    @r.post("/quarantine/{qid}/replay", summary="Validate and reconcile a quarantined record again")
+    async def replay_one(qid: int, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
+        need(user, "replay")
+        from hub.ingest.replay import replay  # noqa: PLC0415
+        from hub.sources import mapping_of  # noqa: PLC0415
+
+        counts, outcomes = await run_in_threadpool(
+            replay,
+            db,
+            [qid],
+            cfg.ingest,
+            mappings=lambda src: mapping_of(cfg, src),
+            actor=f"api:{user.name}",
+        )
+        if not outcomes:
+            raise HTTPException(404, f"no open quarantine row {qid}")
+        return {**counts.as_dict(), "outcome": outcomes[qid]}
+
+    @r.post("/schedules/{name}/{what}", summary="Pause or resume a schedule")
+    def pause(
+        name: str, what: str, user: Annotated[users.Who, Depends(who)], reason: str = ""
+    ) -> dict[str, str]:
+        need(user, "pause")
+        from hub.schedule import ledger  # noqa: PLC0415
+
+        if what not in ("pause", "resume") or name not in cfg.schedules:
+            raise HTTPException(404, f"no {what!r} for schedule {name!r}")
+        ledger.ensure(db, list(cfg.schedules), datetime.now(UTC))
+        ledger.pause(db, name, what == "pause", reason or "paused over the API", f"api:{user.name}")
+        return {"schedule": name, "state": "paused" if what == "pause" else "resumed"}
+
+    @r.post("/conflicts/{cid}/resolve", summary="Make one of the tied versions current")
+    def resolve(
+        cid: int, take: int, user: Annotated[users.Who, Depends(who)], note: str = ""
+    ) -> dict[str, Any]:
+        need(user, "resolve")
+        try:
+            return resolve_conflict(db, cid, take, f"api:{user.name}", note)
+        except UsageError as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @r.get("/records/{dataset}/{key}", summary="One record: current version, history, provenance")
+    def record(dataset: str, key: str, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
+        need(user, "read")
+        from hub.dictionary.loader import load_dictionary  # noqa: PLC0415
+        from hub.query.records import show  # noqa: PLC0415
+
+        try:
+            with db.read() as conn:
+                rec = show(conn, load_dictionary(), dataset, key)
+        except UsageError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        if user.role == "county":  # only what its own platform sent
+            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
+            mine = set(county_sources(user.platform_code or "", pairs))
+            rec["history"] = [v for v in rec["history"] if v["source"] in mine]
+            rec["sightings"] = [x for x in rec["sightings"] if x["source"] in mine]
+            if rec["current"] is not None and rec["current"]["source"] not in mine:
+                rec["current"] = None
+            rec.pop("holds", None)
+            rec.pop("disagreements", None)
+            rec.pop("entity_claims", None)
+            rec.pop("conflicts", None)
+            if not rec["history"] and not rec["sightings"]:
+                raise HTTPException(404, f"no {dataset} {key!r} sent by this county")
+        return rec
 
     return r
