@@ -69,10 +69,15 @@ def _window(q: Select[Any], w: Window, source_col: Any) -> Select[Any]:
         q = q.where(source_col.in_(w.scope))
     if w.source:
         q = q.where(source_col == w.source)
+    return _between(q, RUN.c.started_at, w)
+
+
+def _between(q: Select[Any], when: Any, w: Window) -> Select[Any]:
+    """Rows whose time ``when`` falls in the window's [since, until)."""
     if w.since:
-        q = q.where(RUN.c.started_at >= w.since)
+        q = q.where(when >= w.since)
     if w.until:
-        q = q.where(RUN.c.started_at < w.until)
+        q = q.where(when < w.until)
     return q
 
 
@@ -173,13 +178,9 @@ def held(conn: Connection, w: Window, status: str | None = "held") -> Page:
 
 def conflicts(conn: Connection, w: Window, status: str | None = "open") -> Page:
     """Keys with two contents at the same DATA_TIMESTAMP, and the sources that sent them."""
-    q = select(CONF)
+    q = _between(select(CONF), CONF.c.detected_at, w)
     if status:
         q = q.where(CONF.c.status == status)
-    if w.since:
-        q = q.where(CONF.c.detected_at >= w.since)
-    if w.until:
-        q = q.where(CONF.c.detected_at < w.until)
     page = _page(conn, q, CONF.c.id, Window(limit=w.limit, before=w.before))
     for r in page.rows:
         r["versions"] = contenders(conn, r["dataset"], r["business_key"], r["data_timestamp"])
@@ -247,11 +248,7 @@ def audit_entries(conn: Connection, w: Window, action: str | None = None) -> Pag
         q = q.where(t.c.actor == w.source)
     if action:
         q = q.where(t.c.action == action)
-    if w.since:
-        q = q.where(t.c.at >= w.since)
-    if w.until:
-        q = q.where(t.c.at < w.until)
-    return _page(conn, q, t.c.id, w)
+    return _page(conn, _between(q, t.c.at, w), t.c.id, w)
 
 
 def earlier_runs(conn: Connection, raw_sha256: str, before: int) -> list[int]:
