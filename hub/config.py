@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -25,15 +23,13 @@ from pydantic import (
 from hub import ENV_CONFIG, ENV_DATABASE_URL
 from hub.dictionary.loader import use_overlays
 from hub.errors import ConfigError
+from hub.sections import AlertsSection, ConsoleSection, HttpSection
+from hub.sections import Frozen as _Frozen
 from hub.suggest import did_you_mean
 from hub.tomlfile import read_toml
 
 DEFAULT_DATA_DIR = "hub-data"
 LOCAL_CONFIG = "node.toml"  # used when neither --config nor $HUB_CONFIG names one
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class NodeSection(_Frozen):
@@ -151,17 +147,6 @@ class SigningSection(_Frozen):
     password: str = ""  # a $env:/$file: reference, never the value
 
 
-class HttpSection(_Frozen):
-    """`hub serve`: the HTTP service (signed packages in, signed receipts out)."""
-
-    host: str = "127.0.0.1"  # behind a TLS-terminating reverse proxy in production
-    port: int = Field(default=8480, ge=0, le=65535)
-    max_body_mb: int = Field(default=200, ge=1)  # a package archive's limit (design §8)
-    header_timeout_seconds: float = Field(default=10, gt=0)  # request line and headers
-    body_idle_seconds: float = Field(default=15, gt=0)  # longest pause while a body arrives
-    body_timeout_seconds: float = Field(default=300, gt=0)  # the whole body
-
-
 class NodeConfig(_Frozen):
     node: NodeSection = NodeSection()
     store: StoreSection = StoreSection()
@@ -170,6 +155,8 @@ class NodeConfig(_Frozen):
     trust: TrustSection = TrustSection()
     signing: SigningSection = SigningSection()
     http: HttpSection = HttpSection()
+    console: ConsoleSection = ConsoleSection()
+    alerts: AlertsSection = AlertsSection()
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     schedules: dict[str, ScheduleSection] = Field(default_factory=dict)
     upstream: UpstreamSection | None = None

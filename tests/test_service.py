@@ -55,8 +55,9 @@ def node(database_url: str, tmp_path: Path, pki: Pki) -> NodeConfig:
     )
 
 
-@pytest.fixture
-def server(node: NodeConfig) -> Iterator[tuple[str, Store]]:
+@contextlib.contextmanager
+def serving(node: NodeConfig) -> Iterator[tuple[str, Store]]:
+    """The node's app on a real uvicorn server on a free loopback port."""
     store = open_store(node)
     port = _free_port()
     srv = server_for(create_app(node, store), "127.0.0.1", port, 2.0, log_level="warning")
@@ -66,10 +67,18 @@ def server(node: NodeConfig) -> Iterator[tuple[str, Store]]:
     while not srv.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", store
-    srv.should_exit = True
-    t.join(10)
-    store.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}", store
+    finally:
+        srv.should_exit = True
+        t.join(10)
+        store.dispose()
+
+
+@pytest.fixture
+def server(node: NodeConfig) -> Iterator[tuple[str, Store]]:
+    with serving(node) as got:
+        yield got
 
 
 @BACKENDS
@@ -310,9 +319,67 @@ def test_health_readiness_and_metrics_read_the_store(server: tuple[str, Store], 
         accepted = samples[("hub_records_total", (("outcome", "accepted"), ("source", SENDER)))]
         assert accepted == sum(len(v) for v in records(1).values())
         assert samples[("hub_open_items", (("kind", "quarantine"),))] == 0
-        assert samples[("hub_certificate_days_left", (("certificate", "signing"),))] > 300
+        assert (
+            samples[("hub_certificate_days_left", (("certificate", "signing certificate"),))] > 300
+        )
         assert any(name == "hub_last_run_duration_seconds" for name, _ in samples)
         with store.write() as conn:  # the store falls behind this hub's schema
             conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
         not_ready = http.get("/readyz")
         assert not_ready.status_code == 503 and "hub db upgrade" in not_ready.text
+
+
+def _packages(store: Store) -> int:
+    from sqlalchemy import func, select
+
+    from hub.store.models import Package
+
+    with store.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(Package)).scalar() or 0)
+
+
+@BACKENDS
+def test_push_tokens_bind_a_pusher_to_its_own_platform(node: NodeConfig, pki: Pki) -> None:
+    from hub.access import users
+    from tests.packkit import OTHER, SENDER
+
+    strict = node.model_copy(
+        update={"http": node.http.model_copy(update={"require_push_token": True})}
+    )
+    with serving(strict) as (url, store):
+        for name, role, code in (
+            ("mine", "county", SENDER),
+            ("theirs", "county", OTHER),
+            ("obs", "observer", None),
+        ):
+            users.add(store, name, role, None, code, "test")
+        tok = {n: users.new_token(store, n, "push", "test") for n in ("mine", "theirs", "obs")}
+        _, data = build(records(1), pki.good, RECEIVER, package_id="PKG-PUSH-0001")
+        audited = _audit_rows(store)
+
+        def push(token: str | None) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+            with httpx.Client(base_url=url, timeout=30) as http:
+                return http.post("/v1/packages", content=data, headers=headers)
+
+        assert push(None).status_code == 401  # this node requires a token
+        assert push("hub_not-a-token").status_code == 401
+        assert push(tok["obs"]).status_code == 403  # not a county's token
+        other = push(tok["theirs"])  # a county pushing another county's package
+        assert other.status_code == 403 and other.json()["reason"] == "push.sender", other.text
+        assert _packages(store) == 0 and _audit_rows(store) == audited  # all of that stored nothing
+        ok = push(tok["mine"])
+        assert ok.status_code == 200 and ok.headers["Hub-Receipt-Status"] == "processed"
+        assert _packages(store) == 1
+
+
+@BACKENDS
+def test_a_token_is_checked_when_sent_even_where_none_is_required(
+    server: tuple[str, Store], pki: Pki
+) -> None:
+    url, store = server
+    _, data = build(records(1), pki.good, RECEIVER, package_id="PKG-PUSH-0002")
+    with httpx.Client(base_url=url, timeout=30) as http:
+        bad = http.post("/v1/packages", content=data, headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401 and _packages(store) == 0
+        assert http.post("/v1/packages", content=data).status_code == 200  # the signature alone

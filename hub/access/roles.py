@@ -1,6 +1,7 @@
 """The one place that says who may do what.
 
-administrator: everything; operator: run, replay, discard, pause and resume; observer: read
+administrator: everything; operator: run, replay, discard, pause and resume, mark alerts
+seen; observer: read
 only; county: read only, and only what its own platform sent (its sources).
 """
 
@@ -17,6 +18,7 @@ MAY: dict[str, frozenset[str]] = {
     "discard": frozenset({"administrator", "operator"}),
     "pause": frozenset({"administrator", "operator"}),
     "resolve": frozenset({"administrator"}),
+    "acknowledge": frozenset({"administrator", "operator"}),  # mark alerts seen
     "users": frozenset({"administrator"}),
 }
 

@@ -14,6 +14,11 @@ from hub.cli.groups import LazyGroup
 _PKG = "hub.cli.package_cmd"
 # name: (module:attribute, one line for --help, sub-commands from other modules)
 COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "alerts": (
+        "hub.cli.alerts_cmd:alerts_group",
+        "Alerts: certificates near expiry, late sources, paused schedules, upstream.",
+        (),
+    ),
     "audit": ("hub.cli.db_cmd:audit_group", "The hash-chained audit log.", ()),
     "db": ("hub.cli.db_cmd:db_group", "The store's schema (Alembic migrations).", ()),
     "conflicts": (

@@ -17,7 +17,8 @@ from hub.errors import HubError
     "--schedules/--no-schedules",
     default=True,
     show_default=True,
-    help="Run the [schedules] of the configuration in this process too.",
+    help="Run the [schedules] of the configuration in this process too "
+    "(alerts are checked either way).",
 )
 @config_option
 def serve(host: str | None, port: int | None, schedules: bool, config_path: Path | None) -> None:
@@ -34,13 +35,12 @@ def serve(host: str | None, port: int | None, schedules: bool, config_path: Path
     except HubError as exc:
         fail(exc)
     h = cfg.http
-    sched = Scheduler(cfg, open_store(cfg, migrate=False)) if schedules and cfg.schedules else None
-    if sched is not None:
-        sched.start()
+    # the scheduler also runs the alert check, so it runs with --no-schedules too
+    sched = Scheduler(cfg, open_store(cfg, migrate=False), syncs=schedules)
+    sched.start()
     try:
         server(
             app, host or h.host, port or h.port, h.header_timeout_seconds, log_level="info"
         ).run()
     finally:
-        if sched is not None:
-            sched.stop()
+        sched.stop()

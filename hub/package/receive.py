@@ -91,12 +91,15 @@ def receive_package(
     now: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
     answer_anonymous: bool = True,
+    pusher: str | None = None,
 ) -> Received:
     """Receive one package as this node (``who``: its signing identity and platform code).
 
     ``answer_anonymous=False`` (the HTTP service): a package refused before its signer was
     authenticated costs nothing durable — no audit row, no signature; its Received has empty
-    ``receipt_bytes`` and the caller answers with the reason alone."""
+    ``receipt_bytes`` and the caller answers with the reason alone.  ``pusher``: the platform
+    code whose token came with the push; a package another sender signed is refused the same
+    way (``push.sender``), before anything is stored."""
     job = _Job(store, who, origin, source, settings, now or datetime.now(UTC), data)
     try:
         v = verify_package(
@@ -106,6 +109,14 @@ def receive_package(
         if exc.sender is None and not answer_anonymous:
             return Received("refused", _refusal(who, job.now, job.sha, exc), b"", reason=exc)
         return _refuse(store, who, job.now, job.sha, exc)
+    if pusher is not None and v.manifest.sender != pusher:
+        wrong = InputError(
+            origin,
+            f"the package's sender {v.manifest.sender!r} is not {pusher!r}, whose token came "
+            "with the push: a sender pushes its own packages only",
+            code="push.sender",
+        )
+        return Received("refused", _refusal(who, job.now, job.sha, wrong), b"", reason=wrong)
     with claims.local_lock(v.manifest.package_id):
         got = job.claimed(v)
         if isinstance(got, Received):

@@ -31,6 +31,9 @@ from hub.store.engine import Store
 log = logging.getLogger("hub.schedule")
 
 
+WATCH = "_watch"  # the job that checks alerts (not a schedule)
+
+
 @dataclass(frozen=True)
 class Status:
     name: str
@@ -78,8 +81,8 @@ def statuses(cfg: NodeConfig, store: Store, now: datetime | None = None) -> list
 class Scheduler:
     """The schedules of one node, run in background threads of this process."""
 
-    def __init__(self, cfg: NodeConfig, store: Store) -> None:
-        self.cfg, self.store = cfg, store
+    def __init__(self, cfg: NodeConfig, store: Store, *, syncs: bool = True) -> None:
+        self.cfg, self.store, self.syncs = cfg, store, syncs
         self.owner = ledger.owner()
         self.stop_event = threading.Event()
         self.aps = BackgroundScheduler(
@@ -90,8 +93,15 @@ class Scheduler:
 
     def start(self) -> None:
         now = datetime.now(UTC)
+        self.aps.add_job(
+            self._watch,
+            "interval",
+            seconds=self.cfg.alerts.check_seconds,
+            id=WATCH,
+            next_run_time=now,
+        )
         ledger.ensure(self.store, list(self.cfg.schedules), now)
-        for name, s in self.cfg.schedules.items():
+        for name, s in self.cfg.schedules.items() if self.syncs else ():
             with self.store.read() as conn:
                 st = ledger.state(conn, name)
             anchor = st["last_tick"] or st["first_seen"]
@@ -124,7 +134,22 @@ class Scheduler:
         except Exception:  # a tick must never take the scheduler down; the log says why
             log.exception("schedule %s: the tick failed", name)
 
+    def _watch(self) -> None:
+        """Look for alerts and send new ones to the webhook (hub.watch)."""
+        from hub.watch.alerts import check  # noqa: PLC0415
+        from hub.watch.notify import notify  # noqa: PLC0415
+
+        try:
+            new = check(self.cfg, self.store)
+            if new:
+                log.warning("%d new alert(s): `hub alerts` lists them", len(new))
+            notify(self.cfg, self.store)
+        except Exception:  # watching must never take the scheduler down
+            log.exception("the alert check failed")
+
     def _missed(self, event: JobExecutionEvent) -> None:
+        if event.job_id == WATCH:
+            return
         name = event.job_id.split(":")[0]
         why = "still running" if event.code == EVENT_JOB_MAX_INSTANCES else "too late"
         with self.store.write() as conn:

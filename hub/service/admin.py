@@ -153,6 +153,24 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         except UsageError as exc:
             raise HTTPException(409, str(exc)) from exc
 
+    @r.get("/alerts", summary="Alerts: open ones, unseen and most severe first")
+    def alerts(
+        user: Annotated[users.Who, Depends(who)], everything: bool = False
+    ) -> list[dict[str, Any]]:
+        need(user, "read")
+        if user.role == "county":
+            return []  # alerts are about the node, not about a county's data
+        from hub.watch.alerts import listing  # noqa: PLC0415
+
+        return listing(db, everything=everything)
+
+    @r.post("/alerts/{aid}/seen", summary="Mark an alert seen")
+    def alert_seen(aid: int, user: Annotated[users.Who, Depends(who)]) -> dict[str, int]:
+        need(user, "acknowledge")
+        from hub.watch.alerts import mark_seen  # noqa: PLC0415
+
+        return {"marked": mark_seen(db, [aid], f"api:{user.name}")}
+
     @r.get("/records/{dataset}/{key}", summary="One record: current version, history, provenance")
     def record(dataset: str, key: str, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
         need(user, "read")

@@ -14,6 +14,10 @@ as the response body (design §2 step 9).
     GET  /v1/health                         the node, its store and its signing certificate
     GET  /v1/docs                           the API documentation (no CDN)
 
+A push may carry ``Authorization: Bearer TOKEN``, a county user's token: a wrong token is
+401, a package whose manifest names another sender 403, and nothing is stored.  With
+[http].require_push_token a push without a token is 401.
+
 Status and package id are repeated in the headers ``Hub-Receipt-Status`` and
 ``Hub-Package-Id``.  The package's own signature authenticates its sender, so the service
 needs no login of its own; TLS (and client certificates, if wanted) belong to the reverse
@@ -34,6 +38,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import func, select
 
 from hub import __version__
+from hub.access import users
 from hub.config import NodeConfig
 from hub.errors import RetryableError
 from hub.package.node import identity, trust_store
@@ -69,8 +74,26 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
     app.include_router(admin_router(cfg, db))
     app.include_router(health_router(cfg, db, who))
 
+    def pusher(request: Request) -> str | None:
+        """The platform code a push token vouches for (None: no token, none required)."""
+        auth = request.headers.get("authorization")
+        if not auth and not cfg.http.require_push_token:
+            return None
+        scheme, _, token = (auth or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(
+                401, "this node requires Authorization: Bearer TOKEN (the county user's token)"
+            )
+        user = users.by_token(db, token.strip())
+        if user is None:
+            raise HTTPException(401, "unknown, revoked or disabled token")
+        if user.role != "county" or not user.platform_code:
+            raise HTTPException(403, "a push token belongs to a county user (its platform)")
+        return user.platform_code
+
     @app.post("/v1/packages", response_class=Response)
     async def post_package(request: Request) -> Response:
+        sender = await run_in_threadpool(pusher, request)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise HTTPException(413, f"a package is at most {cfg.http.max_body_mb} MB")
@@ -92,6 +115,7 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
                 who,
                 settings=cfg.ingest,
                 answer_anonymous=False,
+                pusher=sender,
             )
         except RetryableError as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
@@ -100,7 +124,7 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
             log.warning("refused %s from %s: %s", got.reason.code, peer, got.reason.reason[:200])
             return JSONResponse(
                 {"status": "refused", "reason": got.reason.code, "message": got.reason.reason},
-                status_code=422,
+                status_code=403 if got.reason.code == "push.sender" else 422,
                 headers={"Hub-Receipt-Status": "refused"},
             )
         return _receipt(

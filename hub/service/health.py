@@ -78,10 +78,28 @@ class StoreCollector(Collector):
         cert = GaugeMetricFamily(
             "hub_certificate_days_left", "Days until a certificate expires", labels=["certificate"]
         )
-        left = self.who.cert.not_after - datetime.now(UTC)
-        cert.add_metric(["signing"], left.total_seconds() / 86400)
+        from hub.watch.alerts import certificates  # noqa: PLC0415
+
+        now = datetime.now(UTC)
+        for what, ends in certificates(self.cfg):  # signing certificate, CAs, CRLs' next update
+            cert.add_metric([what], (ends - now).total_seconds() / 86400)
         yield cert
         yield from self._schedules()
+        yield from self._alerts()
+
+    def _alerts(self) -> Iterator[Metric]:
+        from hub.watch.alerts import listing  # noqa: PLC0415
+
+        gauge = GaugeMetricFamily(
+            "hub_alerts_open", "Open alerts by kind and level", labels=["kind", "level", "seen"]
+        )
+        n: dict[tuple[str, str, str], int] = {}
+        for a in listing(self.db, limit=10_000):
+            k = (a["kind"], a["level"], "yes" if a["seen_at"] else "no")
+            n[k] = n.get(k, 0) + 1
+        for k, v in sorted(n.items()):
+            gauge.add_metric(list(k), v)
+        yield gauge
 
     def _schedules(self) -> Iterator[Metric]:
         if not self.cfg.schedules:

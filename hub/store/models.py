@@ -8,7 +8,6 @@ could be rebuilt from them.  See docs/store.md.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -19,25 +18,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-KEY_LEN = 400  # business keys: up to three codes of ≤ 100 characters joined with "|"
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-def table(model: type[Base]) -> Table:
-    """A model's Core table (typed as Table, which every model here maps to)."""
-    return cast(Table, model.__table__)
+from hub.store.base import KEY_LEN, Base, BigId, table
 
 
 class RawBatch(Base):
@@ -297,56 +283,27 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class ScheduleState(Base):
-    """A schedule's ledger row: paused or not, its failures in a row, its last tick and
-    success, and the claim that lets one process at a time run it (a lease)."""
+# the tables of running the node (schedules, users, sessions, alerts) live beside these
+from hub.store.ops_models import (  # noqa: E402
+    Alert,
+    ApiToken,
+    LoginFailure,
+    ScheduleEvent,
+    ScheduleState,
+    User,
+    WebSession,
+)
 
-    __tablename__ = "schedule_state"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    paused_reason: Mapped[str | None] = mapped_column(Text)
-    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed ticks in a row
-    last_tick: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_run: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_success: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    claimed_by: Mapped[str | None] = mapped_column(String(200))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class ScheduleEvent(Base):
-    """What a schedule did or could not do: ran, failed, tick missed or skipped, paused."""
-
-    __tablename__ = "schedule_event"
-    __table_args__ = (Index("ix_schedule_event_name", "name", "id"),)
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    kind: Mapped[str] = mapped_column(String(32))
-    tick: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    detail: Mapped[str] = mapped_column(Text, default="")
-
-
-class User(Base):
-    """Someone who may use the API and the console, with one role (hub/access/roles.py)."""
-
-    __tablename__ = "hub_user"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    role: Mapped[str] = mapped_column(String(16))  # administrator, operator, observer, county
-    platform_code: Mapped[str | None] = mapped_column(String(64))  # a county's own platform
-    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ApiToken(Base):
-    """A bearer token of a user: only its SHA-256 is kept (the token is shown once)."""
-
-    __tablename__ = "api_token"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("hub_user.id"))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+__all__ = [
+    "KEY_LEN",
+    "Alert",
+    "ApiToken",
+    "Base",
+    "BigId",
+    "LoginFailure",
+    "ScheduleEvent",
+    "ScheduleState",
+    "User",
+    "WebSession",
+    "table",
+]

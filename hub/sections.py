@@ -1,0 +1,66 @@
+"""The configuration sections of the running service: HTTP, console and alerts.
+
+Frozen, validated objects like the rest of ``hub.config`` (which gathers them)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HttpSection(Frozen):
+    """`hub serve`: the HTTP service (signed packages in, signed receipts out)."""
+
+    host: str = "127.0.0.1"  # behind a TLS-terminating reverse proxy in production
+    port: int = Field(default=8480, ge=0, le=65535)
+    max_body_mb: int = Field(default=200, ge=1)  # a package archive's limit (design §8)
+    header_timeout_seconds: float = Field(default=10, gt=0)  # request line and headers
+    body_idle_seconds: float = Field(default=15, gt=0)  # longest pause while a body arrives
+    body_timeout_seconds: float = Field(default=300, gt=0)  # the whole body
+    # POST /v1/packages: false: the package's signature alone authenticates its sender (a
+    # token, when sent, is still checked); true: a sender also needs its county user's token
+    require_push_token: bool = False
+
+
+class ConsoleSection(Frozen):
+    """The administrators' web console under /console (docs/operations.md)."""
+
+    enabled: bool = True
+    timezone: str = "Asia/Shanghai"  # times on the pages are shown in this zone
+    session_hours: float = Field(default=8, gt=0, le=24 * 30)
+    # Secure cookies travel over HTTPS only: keep true behind the TLS proxy; false only for a
+    # console reached over plain HTTP on a trusted network
+    secure_cookies: bool = True
+    max_failures: int = Field(default=5, ge=1)  # failed sign-ins per name or address ...
+    lockout_minutes: float = Field(default=15, gt=0)  # ... within this window, then wait
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{v!r} is not an IANA time zone (e.g. Asia/Shanghai)") from exc
+        return v
+
+
+class AlertsSection(Frozen):
+    """What is watched (hub/watch/alerts.py) and where alerts are sent besides the console."""
+
+    check_seconds: float = Field(default=60, ge=1)  # `hub serve` looks this often
+    expiry_days: tuple[int, ...] = (30, 7, 1)  # a certificate or CRL alerts at each of these
+    # a URL that gets each new alert as JSON (POST); $env:NAME / $file:PATH work here too
+    webhook: str = ""
+    webhook_timeout_seconds: float = Field(default=5, gt=0, le=60)
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_only(cls, v: str) -> str:
+        if v and not v.startswith(("$env:", "$file:", "http://", "https://")):
+            raise ValueError("an http:// or https:// URL (or a $env:/$file: reference to one)")
+        return v

@@ -1,0 +1,1 @@
+"""Watching the node: alerts an administrator should see (certificates, sources, upstream)."""
