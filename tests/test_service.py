@@ -8,7 +8,6 @@ import gzip
 import hashlib
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,22 +21,16 @@ from hub.package import archive, testpki
 from hub.package.build import build
 from hub.package.receipt import verify
 from hub.package.trust import TrustStore
-from hub.service.app import RECEIPT_TYPE, create_app
-from hub.service.server import server as server_for
-from hub.store.engine import Store, open_store
+from hub.service.app import RECEIPT_TYPE
+from hub.store.engine import Store
 from tests.conftest import BACKENDS
 from tests.packkit import NOW, RECEIVER, Pki, make_pki, records
+from tests.webkit import serving
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -53,26 +46,6 @@ def node(database_url: str, tmp_path: Path, pki: Pki) -> NodeConfig:
         signing=SigningSection(key=tmp_path / "me.key", cert=tmp_path / "me.pem"),
         http=HttpSection(max_body_mb=1, body_idle_seconds=1, body_timeout_seconds=4),
     )
-
-
-@contextlib.contextmanager
-def serving(node: NodeConfig) -> Iterator[tuple[str, Store]]:
-    """The node's app on a real uvicorn server on a free loopback port."""
-    store = open_store(node)
-    port = _free_port()
-    srv = server_for(create_app(node, store), "127.0.0.1", port, 2.0, log_level="warning")
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", store
-    finally:
-        srv.should_exit = True
-        t.join(10)
-        store.dispose()
 
 
 @pytest.fixture

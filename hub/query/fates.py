@@ -225,8 +225,8 @@ def differing_fields(versions: Sequence[dict[str, Any]]) -> list[str]:
 
 def quarantine(conn: Connection, w: Window, status: str | None = "open") -> Page:
     """Quarantined records with their reason (the whole message)."""
-    cols = ["id", "status", "source", "dataset", "record_index", "rule", "message", "created_at"]
-    cols += ["resolution", "note"]
+    cols = ["id", "status", "source", "run_id", "dataset", "record_index", "rule", "message"]
+    cols += ["created_at", "resolution", "note"]
     return _page(conn, _listing(Q, cols, w, status), Q.c.id, w)
 
 

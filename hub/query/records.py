@@ -125,6 +125,19 @@ def show(conn: Connection, d: Dictionary, dataset: str, key: str) -> dict[str, A
     return out
 
 
+def as_seen_by(rec: dict[str, Any], mine: set[str]) -> dict[str, Any] | None:
+    """``rec`` as a county sees it: only versions and sightings from its own sources, none of
+    what others said (holds, disagreements, conflicts); None when it sent none of it."""
+    out = dict(rec)
+    out["history"] = [v for v in rec["history"] if v["source"] in mine]
+    out["sightings"] = [x for x in rec["sightings"] if x["source"] in mine]
+    if out["current"] is not None and out["current"]["source"] not in mine:
+        out["current"] = None
+    for k in ("holds", "disagreements", "entity_claims", "conflicts"):
+        out.pop(k, None)
+    return out if out["history"] or out["sightings"] else None
+
+
 def disagreements(history: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Fields whose values differ between sources, comparing each source's newest version."""
     latest: dict[str, dict[str, Any]] = {}

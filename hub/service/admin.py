@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from hub.access import users
@@ -20,6 +20,9 @@ from hub.config import NodeConfig
 from hub.errors import UsageError
 from hub.query import fates
 from hub.store.engine import Store
+
+MAX_ID = 2**63 - 1  # ids are 64-bit in the store
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
@@ -63,7 +66,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
             since: datetime | None = None,
             until: datetime | None = None,
             limit: int = Query(50, ge=1, le=1000),
-            before: int | None = None,
+            before: int | None = Query(None, ge=1, le=MAX_ID),
         ) -> dict[str, Any]:
             need(user, "read")
             w = window(user, source, since, until, limit, before)
@@ -104,7 +107,9 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         return {"schedule": name, "outcome": outcome}
 
     @r.post("/quarantine/{qid}/discard", summary="Discard a quarantined record (raw kept)")
-    def discard(qid: int, reason: str, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
+    def discard(
+        qid: RowId, reason: str, user: Annotated[users.Who, Depends(who)]
+    ) -> dict[str, Any]:
         need(user, "discard")
         try:
             done = discard_quarantine(db, [qid], reason, f"api:{user.name}")
@@ -113,7 +118,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         return {"discarded": done}
 
     @r.post("/quarantine/{qid}/replay", summary="Validate and reconcile a quarantined record again")
-    async def replay_one(qid: int, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
+    async def replay_one(qid: RowId, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
         need(user, "replay")
         from hub.ingest.replay import replay  # noqa: PLC0415
         from hub.sources import mapping_of  # noqa: PLC0415
@@ -145,7 +150,10 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
 
     @r.post("/conflicts/{cid}/resolve", summary="Make one of the tied versions current")
     def resolve(
-        cid: int, take: int, user: Annotated[users.Who, Depends(who)], note: str = ""
+        cid: RowId,
+        take: Annotated[int, Query(ge=1, le=2**31 - 1)],
+        user: Annotated[users.Who, Depends(who)],
+        note: str = "",
     ) -> dict[str, Any]:
         need(user, "resolve")
         try:
@@ -165,7 +173,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         return listing(db, everything=everything)
 
     @r.post("/alerts/{aid}/seen", summary="Mark an alert seen")
-    def alert_seen(aid: int, user: Annotated[users.Who, Depends(who)]) -> dict[str, int]:
+    def alert_seen(aid: RowId, user: Annotated[users.Who, Depends(who)]) -> dict[str, int]:
         need(user, "acknowledge")
         from hub.watch.alerts import mark_seen  # noqa: PLC0415
 
@@ -175,7 +183,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
     def record(dataset: str, key: str, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
         need(user, "read")
         from hub.dictionary.loader import load_dictionary  # noqa: PLC0415
-        from hub.query.records import show  # noqa: PLC0415
+        from hub.query.records import as_seen_by, show  # noqa: PLC0415
 
         try:
             with db.read() as conn:
@@ -184,17 +192,10 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
             raise HTTPException(404, str(exc)) from exc
         if user.role == "county":  # only what its own platform sent
             pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
-            mine = set(county_sources(user.platform_code or "", pairs))
-            rec["history"] = [v for v in rec["history"] if v["source"] in mine]
-            rec["sightings"] = [x for x in rec["sightings"] if x["source"] in mine]
-            if rec["current"] is not None and rec["current"]["source"] not in mine:
-                rec["current"] = None
-            rec.pop("holds", None)
-            rec.pop("disagreements", None)
-            rec.pop("entity_claims", None)
-            rec.pop("conflicts", None)
-            if not rec["history"] and not rec["sightings"]:
+            seen = as_seen_by(rec, set(county_sources(user.platform_code or "", pairs)))
+            if seen is None:
                 raise HTTPException(404, f"no {dataset} {key!r} sent by this county")
+            rec = seen
         return rec
 
     return r

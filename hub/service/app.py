@@ -40,9 +40,10 @@ from sqlalchemy import func, select
 from hub import __version__
 from hub.access import users
 from hub.config import NodeConfig
-from hub.errors import RetryableError
+from hub.errors import ConfigError, RetryableError
 from hub.package.node import identity, trust_store
 from hub.package.receive import Received, receive_package
+from hub.package.trust import TrustStore
 from hub.service.admin import admin_router
 from hub.service.body import read_body
 from hub.service.health import health_router
@@ -56,8 +57,18 @@ MB = 1024 * 1024
 
 
 def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
-    """The app for this node; keys and trust are loaded once, here (a bad config fails now)."""
-    trust, who = trust_store(cfg), identity(cfg)
+    """The app for this node; keys and trust are loaded once, here (a bad config fails now).
+
+    A node that trusts no CA yet (an empty trust/ folder: a county that only sends) still
+    serves the console and the API; POST /v1/packages then answers 503 saying so."""
+    who = identity(cfg)
+    try:
+        trust: TrustStore | None = trust_store(cfg)
+    except ConfigError as exc:
+        if "no trust anchor configured" not in str(exc):
+            raise
+        log.warning("receiving no packages: %s", exc)
+        trust = None
     db = store or open_store(cfg, migrate=False)
     limit = cfg.http.max_body_mb * MB
     # the API documentation's Swagger UI is served from files installed with the package:
@@ -72,6 +83,10 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
     )
 
     app.include_router(admin_router(cfg, db))
+    if cfg.console.enabled:
+        from hub.console.pages import mount_console  # noqa: PLC0415
+
+        mount_console(app, cfg, db)
     app.include_router(health_router(cfg, db, who))
 
     def pusher(request: Request) -> str | None:
@@ -93,6 +108,12 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
 
     @app.post("/v1/packages", response_class=Response)
     async def post_package(request: Request) -> Response:
+        if trust is None:
+            raise HTTPException(
+                503,
+                "this node trusts no sender yet: put each sending platform's CA certificate "
+                "(*.pem) and CRL (*.crl) in the folder [trust] anchors names, then restart",
+            )
         sender = await run_in_threadpool(pusher, request)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
