@@ -136,8 +136,8 @@ cert = "keys/node-ecdsa.pem"
 anchors = ["trust"]
 crls = ["trust"]
 
-[http]      # hub serve: POST /v1/packages answers with the signed receipt
-host = "127.0.0.1"
+[http]      # hub serve: POST /v1/packages answers with the signed receipt; the console is
+host = "127.0.0.1"   # at http://127.0.0.1:8480/console/ (hub users add NAME --role administrator)
 port = 8480
 {example}
 {up}"""

@@ -32,6 +32,14 @@ def _next(url: str | None) -> str:
     return SAFE_NEXT
 
 
+def _plain_remote(request: Request) -> bool:
+    """Plain HTTP to a host name that is not this machine (browsers keep Secure cookies from
+    https and from localhost only); a proxy that terminates TLS says so in X-Forwarded-Proto."""
+    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
+    host = (request.url.hostname or "").strip("[]")
+    return proto == "http" and host not in ("127.0.0.1", "localhost", "::1")
+
+
 def forms_router(c: Console) -> APIRouter:
     r = APIRouter(prefix="/console")
 
@@ -50,6 +58,12 @@ def forms_router(c: Console) -> APIRouter:
             return c.page(None, "sign_in.html", status=429, next=target,
                           error=f"Too many failed sign-ins: try again in {int(wait // 60) + 1} "
                           "minute(s), or ask an administrator (hub users).")  # fmt: skip
+        if c.cfg.console.secure_cookies and _plain_remote(request):
+            return c.page(None, "sign_in.html", status=400, next=target,
+                          error="This console is reached over plain HTTP from another host: "
+                          "the browser would drop its Secure session cookie. Reach it over "
+                          "HTTPS (the TLS proxy in front of hub serve), or set [console] "
+                          "secure_cookies = false on a trusted network.")  # fmt: skip
         sid = await run_in_threadpool(sessions.sign_in, c.db, c.cfg, name, password, addr)
         if sid is None:
             return c.page(None, "sign_in.html", status=401, next=target,

@@ -133,18 +133,18 @@ def record_extras(conn: Connection, d: Dictionary, rec: dict[str, Any]) -> dict[
 
 def trust(cfg: NodeConfig) -> list[dict[str, Any]]:
     """This node's certificate, its CAs and CRLs with the days left on each."""
-    from hub.watch.alerts import certificates, expiry_level  # noqa: PLC0415
+    from hub.watch.alerts import certificates, expiry_level, steps_for  # noqa: PLC0415
 
     now = datetime.now(UTC)
     out = []
-    for what, ends in certificates(cfg):
+    for what, ends, span in certificates(cfg):
         left = (ends - now).total_seconds() / 86400
         out.append(
             {
                 "what": what,
                 "ends": ends,
                 "days_left": left,
-                "level": expiry_level(left, cfg.alerts.expiry_days) or "ok",
+                "level": expiry_level(left, steps_for(span, cfg.alerts.expiry_days)) or "ok",
             }
         )
     return out

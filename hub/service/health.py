@@ -81,7 +81,7 @@ class StoreCollector(Collector):
         from hub.watch.alerts import certificates  # noqa: PLC0415
 
         now = datetime.now(UTC)
-        for what, ends in certificates(self.cfg):  # signing certificate, CAs, CRLs' next update
+        for what, ends, _ in certificates(self.cfg):  # signing certificate, CAs, CRLs' next update
             cert.add_metric([what], (ends - now).total_seconds() / 86400)
         yield cert
         yield from self._schedules()

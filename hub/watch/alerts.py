@@ -50,32 +50,44 @@ def expiry_level(left_days: float, steps: tuple[int, ...]) -> str | None:
     return f"{min(within)}d" if within else None
 
 
-def certificates(cfg: NodeConfig) -> Iterator[tuple[str, datetime]]:
-    """(what, when it ends) for the signing certificate, trust anchors and CRLs."""
+def steps_for(span: float | None, steps: tuple[int, ...]) -> tuple[int, ...]:
+    """A CRL is reissued well before its next update: only the steps shorter than its whole
+    validity count (a fresh 30-day CRL is not "30 days from expiry")."""
+    return tuple(d for d in steps if span is None or d < span)
+
+
+def certificates(cfg: NodeConfig) -> Iterator[tuple[str, datetime, float | None]]:
+    """(what, when it ends, for a CRL: its whole validity in days) for the signing
+    certificate, trust anchors and CRLs."""
     from hub.package.node import identity, trust_store  # noqa: PLC0415
 
     signing = None
     with contextlib.suppress(HubError):  # no signing key configured: nothing to watch
         signing = identity(cfg).cert.not_after
     if signing is not None:
-        yield "signing certificate", signing
+        yield "signing certificate", signing, None
     try:
         trust = trust_store(cfg)
     except HubError:
         return
     for c in trust.anchors:
-        yield f"CA {c.name}", c.not_after
+        yield f"CA {c.name}", c.not_after, None
     for crl in trust.crls:
         if crl.next_update is not None:
-            yield f"CRL #{trust.crls.index(crl) + 1} ({crl.this_update:%Y-%m-%d})", crl.next_update
+            span = (crl.next_update - crl.this_update).total_seconds() / 86400
+            yield (
+                f"CRL #{trust.crls.index(crl) + 1} ({crl.this_update:%Y-%m-%d})",
+                crl.next_update,
+                span,
+            )
 
 
 def conditions(cfg: NodeConfig, store: Store, now: datetime) -> list[Condition]:
     """Everything that is wrong now."""
     out = []
-    for what, ends in certificates(cfg):
+    for what, ends, span in certificates(cfg):
         left = (ends - now).total_seconds() / 86400
-        level = expiry_level(left, cfg.alerts.expiry_days)
+        level = expiry_level(left, steps_for(span, cfg.alerts.expiry_days))
         if level is not None:
             said = "has expired" if level == "expired" else f"expires in {left:.1f} days"
             out.append(
