@@ -159,6 +159,8 @@ def main() -> int:
             deep = re.findall(r"/console/quarantine/(\d+)", q)[-1]
             key = "E" + str(args.versions * 2 // 5 // 2).zfill(16)
             project = "E" + str(int(key[1:]) // 8).zfill(16)
+            found = http.get(f"/console/find?q={project}").text
+            assert found.count("/console/records/") >= 8, "the search found nothing"
             paths = {
                 "baseline: /healthz": "/healthz",
                 "sources page": "/console/",

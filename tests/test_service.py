@@ -253,6 +253,12 @@ def test_the_administration_api_knows_who_may_do_what(
     assert {r["source"] for r in runs["rows"]} == {SENDER, "county-elsewhere"}, runs
     assert {r["source"] for r in get("/v1/runs", "mine").json()["rows"]} == {SENDER}
     assert get("/v1/runs", "theirs").json()["rows"] == []  # another county sees none of it
+    everyone = {x["name"]: x for x in get("/v1/sources", "obs").json()}
+    assert {SENDER, "county-elsewhere"} <= set(everyone)
+    assert everyone["county-elsewhere"]["quarantined"] == 1
+    assert [x["name"] for x in get("/v1/sources", "mine").json()] == [SENDER]
+    assert get("/v1/sources", "theirs").json() == []
+    assert get("/v1/quarantine", "obs").json()["total"] == 1
     assert get("/v1/runs", "theirs", params={"source": SENDER}).status_code == 403
     assert get("/v1/quarantine", "mine").json()["rows"] == []
     [q] = get("/v1/quarantine", "op").json()["rows"]

@@ -17,7 +17,7 @@ from hub.console import session as sessions
 from hub.console.web import Console, SignInFirst, environment
 from hub.dictionary.loader import load_dictionary
 from hub.errors import UsageError
-from hub.query import fates
+from hub.query import fates, overview
 from hub.query.records import as_seen_by, show
 from hub.service.admin import MAX_ID, RowId
 from hub.store.engine import Store
@@ -69,7 +69,7 @@ def console_router(c: Console) -> APIRouter:
     @r.get("/", response_class=HTMLResponse)
     def sources_page(request: Request) -> HTMLResponse:
         s = c.who(request)
-        rows = views.sources(c.cfg, c.db, c.scope(s))
+        rows = overview.sources(c.cfg, c.db, c.scope(s))
         return c.page(
             s, "sources.html", here="sources", rows=rows, said=request.query_params.get("said")
         )
@@ -91,7 +91,7 @@ def console_router(c: Console) -> APIRouter:
             evs = [e for n in schedules for e in events(conn, n, 20)]
         if not runs.rows and name not in c.cfg.sources:
             raise HTTPException(404, f"no source {name!r}")
-        status = {x["name"]: x for x in views.sources(c.cfg, c.db, (name,))}.get(name)
+        status = {x["name"]: x for x in overview.sources(c.cfg, c.db, (name,))}.get(name)
         return c.page(s, "source.html", here="sources", name=name, runs=runs, live=live,
                       schedules=schedules, events=evs, st=status,
                       said=request.query_params.get("said"))  # fmt: skip
@@ -147,7 +147,7 @@ def console_router(c: Console) -> APIRouter:
             scope = c.scope(s)
             if scope is not None and name in {"conflicts", "audit"}:
                 raise HTTPException(403, f"a county does not see the {name} page")
-            w = fates.Window(source or None, _dt(since), _dt(until), 50, before, scope)
+            w = fates.Window(source or None, _dt(since), _dt(until), 50, before, scope, True)
             with c.db.read() as conn:
                 page = query(conn, w)
             return c.page(s, template, here=name, page=page, source=source or "",

@@ -44,24 +44,50 @@ class Window:
     limit: int = 50
     before: int | None = None  # keyset: only ids below this
     scope: tuple[str, ...] | None = None  # only these sources (a county's): always applied
+    count: bool = False  # also estimate how many rows the whole list has
 
 
 @dataclass
 class Page:
     rows: list[dict[str, Any]]
     next_before: int | None  # pass as ``before`` for the next page; None: this was the last
+    total: int | None = None  # how many rows the whole list has (Window.count) ...
+    total_exact: bool = True  # ... counted, or the planner's estimate / a lower bound
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "next_before": self.next_before}
+        return {
+            "rows": self.rows,
+            "next_before": self.next_before,
+            "total": self.total,
+            "total_exact": self.total_exact,
+        }
+
+
+EXACT_UP_TO = 10_000  # lists up to this are counted; longer ones are estimated
+
+
+def estimate(conn: Connection, q: Select[Any]) -> tuple[int, bool]:
+    """How many rows ``q`` gives: counted when at most EXACT_UP_TO; beyond, PostgreSQL's
+    planner estimate (EXPLAIN: no scan of a ten-million-row table), or on SQLite the bound."""
+    n = conn.execute(select(func.count()).select_from(q.limit(EXACT_UP_TO + 1).subquery()))
+    counted = int(n.scalar() or 0)
+    if counted <= EXACT_UP_TO:
+        return counted, True
+    if conn.dialect.name == "postgresql":
+        c = q.compile(dialect=conn.dialect)
+        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {c}", c.params).scalar()
+        return max(int(plan[0]["Plan"]["Plan Rows"]), counted), False  # type: ignore[index]
+    return counted, False
 
 
 def _page(conn: Connection, q: Select[Any], id_col: Any, w: Window) -> Page:
+    total: tuple[int | None, bool] = estimate(conn, q) if w.count else (None, True)
     if w.before is not None:
         q = q.where(id_col < w.before)
     rows = [dict(r._mapping) for r in conn.execute(q.order_by(id_col.desc()).limit(w.limit + 1))]
     more = len(rows) > w.limit
     rows = rows[: w.limit]
-    return Page(rows, rows[-1]["id"] if more and rows else None)
+    return Page(rows, rows[-1]["id"] if more and rows else None, *total)
 
 
 def _window(q: Select[Any], w: Window, source_col: Any) -> Select[Any]:

@@ -57,7 +57,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
             scope = county_sources(user.platform_code or "", pairs)
             if source is not None and source not in scope:
                 raise HTTPException(403, f"source {source!r} is not this county's")
-        return fates.Window(source, since, until, limit, before, scope)
+        return fates.Window(source, since, until, limit, before, scope, count=True)
 
     def page(query: Callable[[Any, fates.Window], fates.Page]) -> Callable[..., Any]:
         def route(
@@ -80,6 +80,17 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
     r.add_api_route("/held", page(fates.held), methods=["GET"], summary="Held records")
     r.add_api_route("/quarantine", page(fates.quarantine), methods=["GET"], summary="Quarantine")
     r.add_api_route("/conflicts", page(fates.conflicts), methods=["GET"], summary="Conflicts")
+
+    @r.get("/sources", summary="Sources with health: freshness, last run, counts, issue rate")
+    def sources(user: Annotated[users.Who, Depends(who)]) -> list[dict[str, Any]]:
+        need(user, "read")
+        from hub.query.overview import sources as overview  # noqa: PLC0415
+
+        scope = None
+        if user.role == "county":
+            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
+            scope = county_sources(user.platform_code or "", pairs)
+        return overview(cfg, db, scope)
 
     @r.get("/schedules", summary="Schedules with freshness")
     def schedules(user: Annotated[users.Who, Depends(who)]) -> list[dict[str, Any]]:
