@@ -31,7 +31,7 @@ from hub.ingest.pipeline import ingest_file
 from hub.mapping import load_mapping
 from hub.package import testpki
 from hub.store.engine import Store, open_store
-from hub.store.models import AuditEntry, CurrentRecord, SyncRun
+from hub.store.models import AuditEntry, CurrentRecord, RecordVersion, SyncRun
 from tests.packkit import NOW, RECEIVER
 from tests.webkit import serving
 
@@ -48,6 +48,7 @@ class Node:
     cfg: NodeConfig
     mapping: Path  # the county's mapping file, which the test fixes on disk
     project: str  # a PROJECT_CODE of the generated batch
+    data_key: str  # the key its sender gave it (a Fujian-style DATA_KEY)
 
 
 @pytest.fixture
@@ -104,12 +105,17 @@ def node(database_url: str, tmp_path: Path, run: Any) -> Iterator[Node]:
             .scalars()
             .first()
         )
-    assert project
+        data_key = conn.execute(
+            select(RecordVersion.sender_key).where(
+                RecordVersion.dataset == "PROJECT", RecordVersion.business_key == project
+            )
+        ).scalar()
+    assert project and data_key
     users.add(store, "li.na", "administrator", PASSWORD, None, "test")
     users.add(store, "zhao.obs", "observer", PASSWORD, None, "test")
     users.add(store, "qingshan", "county", PASSWORD, "12330100MB0000001Q", "test")
     with serving(cfg, store) as (url, _):
-        yield Node(url, store, cfg, mapping, project)
+        yield Node(url, store, cfg, mapping, project, data_key)
     store.dispose()
 
 
@@ -189,6 +195,8 @@ def test_an_administrator_works_through_the_console(node: Node, browser: Any) ->
     tied = page.locator("#tied tbody tr").count()
     assert tied >= 4  # the project, its tender project, sections, notices ...
     _shot(page, "05-find")
+    page.goto(f"{node.url}/console/find?q={node.data_key}")  # the sender's own key finds it too
+    assert node.project in page.inner_text("#found")
     page.click(f"#found >> text={node.project}")
     assert "PROJECT_CODE" in page.inner_text("#current") and "项目" in page.inner_text("h1")
     assert page.locator("#versions tbody tr").count() >= 1

@@ -259,6 +259,17 @@ def test_the_administration_api_knows_who_may_do_what(
     assert [x["name"] for x in get("/v1/sources", "mine").json()] == [SENDER]
     assert get("/v1/sources", "theirs").json() == []
     assert get("/v1/quarantine", "obs").json()["total"] == 1
+    [q0] = get("/v1/quarantine", "obs").json()["rows"]
+    whole = get(f"/v1/quarantine/{q0['id']}", "obs").json()
+    assert "NO_SUCH_SET" in whole["raw_record"] and whole["issues"], whole
+    assert get(f"/v1/quarantine/{q0['id']}", "mine").status_code == 404  # another source's
+    from hub.generate.generator import Generator
+
+    code = Generator(seed=3).batch(1)[0]["record"]["PROJECT_CODE"]
+    tied = get(f"/v1/lifecycle/{code}", "obs").json()
+    assert len(tied) >= 4 and {x["source"] for x in tied} == {SENDER}, tied
+    assert len(get(f"/v1/lifecycle/{code}", "mine").json()) == len(tied)
+    assert get(f"/v1/lifecycle/{code}", "theirs").json() == []
     assert get("/v1/runs", "theirs", params={"source": SENDER}).status_code == 403
     assert get("/v1/quarantine", "mine").json()["rows"] == []
     [q] = get("/v1/quarantine", "op").json()["rows"]

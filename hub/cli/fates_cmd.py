@@ -15,7 +15,7 @@ from hub.cli.groups import SuggestingGroup
 from hub.cli.pages import cell, list_page, window_options
 from hub.cli.tables import Table
 from hub.errors import UsageError
-from hub.query import fates
+from hub.query import conflicts, fates
 
 
 def _counts(r: dict[str, Any]) -> str:
@@ -180,7 +180,7 @@ def conflicts_group(
         config_path,
         out_format,
         kw,
-        lambda conn, w: fates.conflicts(conn, w, None if show_all else "open"),
+        lambda conn, w: conflicts.conflicts(conn, w, None if show_all else "open"),
         "conflicts",
         [
             ("id", "id"),
@@ -192,7 +192,7 @@ def conflicts_group(
                 "versions (source)",
                 lambda r: ", ".join(f"{v['version_no']} ({v['source']})" for v in r["versions"]),
             ),
-            ("fields that differ", lambda r: ", ".join(fates.differing_fields(r["versions"]))),
+            ("fields that differ", lambda r: ", ".join(conflicts.differing_fields(r["versions"]))),
         ],
         "hub conflicts",
     )
@@ -208,7 +208,7 @@ def conflicts_show(ref: str, config_path: Path | None, out_format: str) -> None:
     _, store = store_for(config_path)
     try:
         with store.read() as conn:
-            c = fates.conflict(conn, fates.conflict_id(conn, ref))
+            c = conflicts.conflict(conn, conflicts.conflict_id(conn, ref))
     except UsageError as exc:
         fail(exc)
     finally:
@@ -227,7 +227,7 @@ def conflicts_show(ref: str, config_path: Path | None, out_format: str) -> None:
     for v in vs:
         mark = " (current)" if v["current"] else ""
         t.add_column(f"version {v['version_no']}: {v['source']}{mark}", overflow="fold")
-    differ = fates.differing_fields(vs)
+    differ = conflicts.differing_fields(vs)
     same = sorted({k for v in vs for k in v["content"]} - set(differ))
     for f in differ:
         t.add_row(Text(f, style="bold red"), *[cell(v["content"].get(f)) for v in vs])
@@ -251,7 +251,7 @@ def conflicts_resolve(ref: str, take: int, note: str, config_path: Path | None) 
     _, store = store_for(config_path)
     try:
         with store.read() as conn:
-            conflict_id = fates.conflict_id(conn, ref)
+            conflict_id = conflicts.conflict_id(conn, ref)
         d = resolve_conflict(store, conflict_id, take, cli_actor(), note)
     except UsageError as exc:
         fail(exc)

@@ -17,7 +17,7 @@ from hub.console import session as sessions
 from hub.console.web import Console, SignInFirst, environment
 from hub.dictionary.loader import load_dictionary
 from hub.errors import UsageError
-from hub.query import fates, overview
+from hub.query import conflicts, fates, overview
 from hub.query.records import as_seen_by, show
 from hub.service.admin import MAX_ID, RowId
 from hub.store.engine import Store
@@ -159,25 +159,18 @@ def console_router(c: Console) -> APIRouter:
     listing("quarantine", fates.quarantine, "quarantine.html")
     listing("rejected", fates.rejected, "rejected.html")
     listing("held", fates.held, "held.html")
-    listing("conflicts", fates.conflicts, "conflicts.html")
+    listing("conflicts", conflicts.conflicts, "conflicts.html")
     listing("audit", fates.audit_entries, "audit.html")
 
     @r.get("/quarantine/{qid}", response_class=HTMLResponse)
     def quarantine_one(request: Request, qid: RowId) -> HTMLResponse:
         s = c.who(request)
-        from sqlalchemy import select  # noqa: PLC0415
-
-        from hub.store.models import Quarantine, table  # noqa: PLC0415
-
-        q = table(Quarantine)
         with c.db.read() as conn:
-            row = conn.execute(select(q).where(q.c.id == qid)).first()
-            issues = fates.run_detail(conn, row.run_id, limit=2000)["issues"] if row else []
+            q = fates.quarantined(conn, qid)
         scope = c.scope(s)
-        if row is None or (scope is not None and row.source not in scope):
+        if q is None or (scope is not None and q["source"] not in scope):
             raise HTTPException(404, f"no quarantined record {qid}")
-        mine = [i for i in issues if i["record_index"] == row.record_index]
-        return c.page(s, "quarantine_one.html", here="quarantine", q=row, issues=mine,
+        return c.page(s, "quarantine_one.html", here="quarantine", q=q, issues=q["issues"],
                       said=request.query_params.get("said"))  # fmt: skip
 
     @r.get("/conflicts/{cid}", response_class=HTMLResponse)
@@ -186,10 +179,10 @@ def console_router(c: Console) -> APIRouter:
         if c.scope(s) is not None:
             raise HTTPException(403, "a county does not see conflicts")
         with c.db.read() as conn:
-            got = fates.conflict(conn, cid)
+            got = conflicts.conflict(conn, cid)
         if got is None:
             raise HTTPException(404, f"no conflict {cid}")
-        differ = set(fates.differing_fields(got["versions"]))
+        differ = set(conflicts.differing_fields(got["versions"]))
         fields = sorted({k for v in got["versions"] for k in v["content"]})
         ds = d.datasets.get(got["dataset"])
         names = {f.id: f.name_cn for f in ds.fields} if ds else {}

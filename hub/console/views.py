@@ -14,6 +14,7 @@ from hub.dictionary.loader import Dictionary
 from hub.query import fates
 from hub.query.records import lifecycle
 from hub.store.engine import utc
+from hub.store.keyfilter import key_in
 from hub.store.models import CurrentRecord, Package, RecordRef, RecordVersion, SyncRun, table
 
 RUN, CUR, VER, PKG = table(SyncRun), table(CurrentRecord), table(RecordVersion), table(Package)
@@ -29,14 +30,29 @@ def search(
     found: dict[str, Any] = {"q": q, "records": [], "tied": [], "package": None}
     if not q:
         return found
-    rows = conn.execute(
+    rows: list[Any] = list(conn.execute(
         select(CUR.c.dataset, CUR.c.business_key, CUR.c.source, CUR.c.data_timestamp,
                CUR.c.versions, CUR.c.deleted, CUR.c.conflict)
         .where(CUR.c.dataset.in_(list(d.datasets)), CUR.c.business_key == q)
-    ).all()  # fmt: skip
+    ))  # fmt: skip
+    # a sender's own record key (a Fujian DATA_KEY, the ``key`` of a batch line) names the
+    # records whose versions it came with
+    by_sender_key = conn.execute(
+        select(VER.c.dataset, VER.c.business_key)
+        .where(VER.c.sender_key == q, VER.c.sender_key.is_not(None))
+        .distinct()
+        .limit(50)
+    ).all()
+    if by_sender_key:
+        rows += conn.execute(
+            select(CUR.c.dataset, CUR.c.business_key, CUR.c.source, CUR.c.data_timestamp,
+                   CUR.c.versions, CUR.c.deleted, CUR.c.conflict)
+            .where(key_in(CUR.c.dataset, CUR.c.business_key,
+                          [(r.dataset, r.business_key) for r in by_sender_key]))
+        ).all()  # fmt: skip
     found["records"] = [
         dict(r._mapping) | {"name_cn": d.datasets[r.dataset].name_cn}
-        for r in rows
+        for r in {(r.dataset, r.business_key): r for r in rows}.values()
         if scope is None or r.source in scope
     ]
     tied = lifecycle(conn, d, q)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Select, func, select
 
 from hub.errors import UsageError
@@ -202,53 +201,6 @@ def held(conn: Connection, w: Window, status: str | None = "held") -> Page:
     return _page(conn, _listing(HOLD, cols, w, status), HOLD.c.id, w)
 
 
-def conflicts(conn: Connection, w: Window, status: str | None = "open") -> Page:
-    """Keys with two contents at the same DATA_TIMESTAMP, and the sources that sent them."""
-    q = _between(select(CONF), CONF.c.detected_at, w)
-    if status:
-        q = q.where(CONF.c.status == status)
-    page = _page(conn, q, CONF.c.id, Window(limit=w.limit, before=w.before))
-    for r in page.rows:
-        r["versions"] = contenders(conn, r["dataset"], r["business_key"], r["data_timestamp"])
-    if w.scope is not None:  # a county sees its own versions only, never another's content
-        for r in page.rows:
-            r["versions"] = [v for v in r["versions"] if v["source"] in w.scope]
-    if w.source:
-        page.rows = [r for r in page.rows if any(v["source"] == w.source for v in r["versions"])]
-    page.rows = [r for r in page.rows if r["versions"]]
-    return page
-
-
-def contenders(conn: Connection, dataset: str, key: str, ts: str) -> list[dict[str, Any]]:
-    """The versions tied at ``ts``: id, number, source, content; which one is current."""
-    current = conn.execute(
-        select(CUR.c.version_id).where(CUR.c.dataset == dataset, CUR.c.business_key == key)
-    ).scalar()
-    rows = conn.execute(
-        select(
-            VER.c.id,
-            VER.c.version_no,
-            VER.c.op,
-            VER.c.source,
-            VER.c.run_id,
-            VER.c.received_at,
-            VER.c.content,
-        )
-        .where(VER.c.dataset == dataset, VER.c.business_key == key, VER.c.data_timestamp == ts)
-        .order_by(VER.c.version_no)
-    )
-    return [
-        {**dict(r._mapping), "content": orjson.loads(r.content), "current": r.id == current}
-        for r in rows
-    ]
-
-
-def differing_fields(versions: Sequence[dict[str, Any]]) -> list[str]:
-    """Fields whose values are not the same in every version (the side-by-side diff)."""
-    keys = sorted({k for v in versions for k in v["content"]})
-    return [k for k in keys if len({orjson.dumps(v["content"].get(k)) for v in versions}) > 1]
-
-
 def quarantine(conn: Connection, w: Window, status: str | None = "open") -> Page:
     """Quarantined records with their reason (the whole message)."""
     cols = ["id", "status", "source", "run_id", "dataset", "record_index", "rule", "message"]
@@ -256,13 +208,21 @@ def quarantine(conn: Connection, w: Window, status: str | None = "open") -> Page
     return _page(conn, _listing(Q, cols, w, status), Q.c.id, w)
 
 
-def conflict(conn: Connection, conflict_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(CONF).where(CONF.c.id == conflict_id)).one_or_none()
+def quarantined(conn: Connection, qid: int) -> dict[str, Any] | None:
+    """One quarantine row, whole (the raw record too), with its record's issues."""
+    row = conn.execute(select(Q).where(Q.c.id == qid)).one_or_none()
     if row is None:
         return None
-    c = dict(row._mapping)
-    c["versions"] = contenders(conn, c["dataset"], c["business_key"], c["data_timestamp"])
-    return c
+    q = dict(row._mapping)
+    q["issues"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(*_what(ISSUE), ISSUE.c.severity)
+            .where(ISSUE.c.run_id == q["run_id"], ISSUE.c.record_index == q["record_index"])
+            .order_by(ISSUE.c.id)
+        )
+    ]
+    return q
 
 
 def audit_entries(conn: Connection, w: Window, action: str | None = None) -> Page:
@@ -281,21 +241,3 @@ def earlier_runs(conn: Connection, raw_sha256: str, before: int) -> list[int]:
     """Runs that took the same bytes before run ``before`` (a re-sent batch)."""
     q = select(RUN.c.id).where(RUN.c.raw_sha256 == raw_sha256, RUN.c.id < before)
     return list(conn.execute(q.order_by(RUN.c.id)).scalars())
-
-
-def conflict_id(conn: Connection, ref: str) -> int:
-    """A conflict named by its id or by its record's business key (the open one)."""
-    if ref.isdigit():
-        return int(ref)
-    ids = list(
-        conn.execute(
-            select(CONF.c.id).where(CONF.c.business_key == ref, CONF.c.status == "open")
-        ).scalars()
-    )
-    if len(ids) == 1:
-        return int(ids[0])
-    if not ids:
-        raise UsageError(f"no open conflict on key {ref!r}; `hub conflicts` lists them")
-    raise UsageError(
-        f"key {ref!r} has {len(ids)} open conflicts ({', '.join(map(str, ids))}): name one by id"
-    )

@@ -18,7 +18,7 @@ from hub.access.roles import county_sources, may
 from hub.actions import discard_quarantine, resolve_conflict
 from hub.config import NodeConfig
 from hub.errors import UsageError
-from hub.query import fates
+from hub.query import conflicts, fates
 from hub.store.engine import Store
 
 MAX_ID = 2**63 - 1  # ids are 64-bit in the store
@@ -79,7 +79,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
     r.add_api_route("/rejected", page(fates.rejected), methods=["GET"], summary="Rejections")
     r.add_api_route("/held", page(fates.held), methods=["GET"], summary="Held records")
     r.add_api_route("/quarantine", page(fates.quarantine), methods=["GET"], summary="Quarantine")
-    r.add_api_route("/conflicts", page(fates.conflicts), methods=["GET"], summary="Conflicts")
+    r.add_api_route("/conflicts", page(conflicts.conflicts), methods=["GET"], summary="Conflicts")
 
     @r.get("/sources", summary="Sources with health: freshness, last run, counts, issue rate")
     def sources(user: Annotated[users.Who, Depends(who)]) -> list[dict[str, Any]]:
@@ -116,6 +116,27 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
             tick, cfg, db, name, f"api:{user.name}:{ledger.owner()}", by_hand=True
         )
         return {"schedule": name, "outcome": outcome}
+
+    @r.get("/quarantine/{qid}", summary="One quarantined record: why, its issues, the raw record")
+    def quarantine_one(qid: RowId, user: Annotated[users.Who, Depends(who)]) -> dict[str, Any]:
+        need(user, "read")
+        with db.read() as conn:
+            got = fates.quarantined(conn, qid)
+        scope = window(user, None, None, None, 1, None).scope
+        if got is None or (scope is not None and got["source"] not in scope):
+            raise HTTPException(404, f"no quarantined record {qid}")
+        return got
+
+    @r.get("/lifecycle/{code}", summary="A transaction across data sets, from a link code")
+    def lifecycle(code: str, user: Annotated[users.Who, Depends(who)]) -> list[dict[str, Any]]:
+        need(user, "read")
+        from hub.dictionary.loader import load_dictionary  # noqa: PLC0415
+        from hub.query.records import lifecycle as tied  # noqa: PLC0415
+
+        scope = window(user, None, None, None, 1, None).scope
+        with db.read() as conn:
+            rows = tied(conn, load_dictionary(), code)
+        return [x for x in rows if scope is None or x["source"] in scope]
 
     @r.post("/quarantine/{qid}/discard", summary="Discard a quarantined record (raw kept)")
     def discard(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,6 +100,12 @@ class RecordVersion(Base):
     __table_args__ = (
         # also the index for lookups by (dataset, business_key): its prefix
         UniqueConstraint("dataset", "business_key", "content_hash", name="uq_version_content"),
+        Index(
+            "ix_version_sender_key",
+            "sender_key",
+            postgresql_where=text("sender_key IS NOT NULL"),
+            sqlite_where=text("sender_key IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     dataset: Mapped[str] = mapped_column(String(64))

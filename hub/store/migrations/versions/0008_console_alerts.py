@@ -50,9 +50,19 @@ def upgrade() -> None:
         sa.Column("notified", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_alert_open", "alert", ["kind", "subject", "cleared_at"])
+    # the console finds records by the key their sender gave them (a Fujian DATA_KEY); most
+    # versions have none, so the index holds only those that do
+    op.create_index(
+        "ix_version_sender_key",
+        "record_version",
+        ["sender_key"],
+        postgresql_where=sa.text("sender_key IS NOT NULL"),
+        sqlite_where=sa.text("sender_key IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_version_sender_key", "record_version")
     op.drop_table("alert")
     op.drop_table("login_failure")
     op.drop_table("web_session")
