@@ -9,6 +9,8 @@ of one process also queue on a lock per package id, so they do not even poll.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import threading
 import time
 from dataclasses import dataclass
@@ -16,10 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from hub.errors import RetryableError
+from hub.package.verify import Verified
 from hub.store.engine import Store, utc
-from hub.store.models import Package, table
+from hub.store.models import Package, RawBatch, table
+from hub.store.upsert import insert_ignore
 
 PKG = table(Package)
 LEASE = timedelta(minutes=2)  # renewed every RENEW while records are being taken
@@ -93,3 +98,42 @@ class Renewer:
             self.last = time.monotonic()
         if self.then is not None:
             self.then(n)
+
+
+def open_row(store: Store, data: bytes, v: Verified, origin: str, now: datetime) -> int | None:
+    """Keep the archive's bytes and write the package row (status receiving); its id."""
+    m = v.manifest
+    sha, size = store.raw.put_stream(io.BytesIO(data))
+    try:
+        with store.write() as conn:
+            insert_ignore(
+                conn,
+                table(RawBatch),
+                [
+                    {
+                        "sha256": sha,
+                        "size": size,
+                        "media_type": "package",
+                        "origin": origin[:1000],
+                        "first_seen": now,
+                    }
+                ],
+            )
+            return int(
+                conn.execute(
+                    PKG.insert().returning(PKG.c.id),
+                    {
+                        "package_id": m.package_id,
+                        "sender": m.sender,
+                        "receiver": m.receiver,
+                        "raw_sha256": sha,
+                        "manifest_sha256": hashlib.sha256(v.manifest_bytes).hexdigest(),
+                        "signer": v.signed.signer.name[:500],
+                        "status": "receiving",
+                        "received_at": now,
+                        "claimed_until": datetime.now(UTC) + LEASE,
+                    },
+                ).scalar_one()
+            )
+    except IntegrityError:  # another receiver opened the same package id just now
+        return None

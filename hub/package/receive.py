@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.exc import IntegrityError
 
 from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
@@ -44,8 +43,7 @@ from hub.package.verify import Verified, verify_package
 from hub.reconcile.keys import key_plans
 from hub.store import audit
 from hub.store.engine import Store
-from hub.store.models import Package, RawBatch, RecordVersion, table
-from hub.store.upsert import insert_ignore
+from hub.store.models import Package, RecordVersion, table
 
 PKG, VERSION = table(Package), table(RecordVersion)
 
@@ -163,7 +161,7 @@ class _Job:
                 return Received("duplicate", _original(c.receipt), c.receipt, c.row_id)
             if c.row_id is not None:
                 return c.row_id, True
-            row_id = _open(self.store, self.data, v, self.origin, self.now)
+            row_id = claims.open_row(self.store, self.data, v, self.origin, self.now)
             if row_id is not None:
                 return row_id, False
             # another process opened it just now: claim again, which waits for it
@@ -250,45 +248,6 @@ def manifest_hash(v: Verified) -> str:
 
 def _original(receipt_bytes: bytes) -> Receipt:
     return parse(dict(archive.read(receipt_bytes, "stored receipt"))[RECEIPT], "stored receipt")
-
-
-def _open(store: Store, data: bytes, v: Verified, origin: str, now: datetime) -> int | None:
-    """Keep the archive's bytes and write the package row (status receiving); its id."""
-    m = v.manifest
-    sha, size = store.raw.put_stream(io.BytesIO(data))
-    try:
-        with store.write() as conn:
-            insert_ignore(
-                conn,
-                table(RawBatch),
-                [
-                    {
-                        "sha256": sha,
-                        "size": size,
-                        "media_type": "package",
-                        "origin": origin[:1000],
-                        "first_seen": now,
-                    }
-                ],
-            )
-            return int(
-                conn.execute(
-                    PKG.insert().returning(PKG.c.id),
-                    {
-                        "package_id": m.package_id,
-                        "sender": m.sender,
-                        "receiver": m.receiver,
-                        "raw_sha256": sha,
-                        "manifest_sha256": hashlib.sha256(v.manifest_bytes).hexdigest(),
-                        "signer": v.signed.signer.name[:500],
-                        "status": "receiving",
-                        "received_at": now,
-                        "claimed_until": datetime.now(UTC) + claims.LEASE,
-                    },
-                ).scalar_one()
-            )
-    except IntegrityError:  # another receiver opened the same package id just now
-        return None
 
 
 def _refuse(
