@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "The national data dictionary (data sets, fields, code sets).",
         (),
     ),
+    "findings": (
+        "hub.cli.findings_cmd:findings_group",
+        "Records that broke a supervision rule (statutory timelines): list, check, review.",
+        (),
+    ),
     "generate": (
         "hub.cli.generate_cmd:generate",
         "Write a coherent generated batch (every data set), optionally with defects.",

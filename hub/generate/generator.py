@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.dictionary import Dictionary, load_dictionary
 from hub.dictionary.model import Check, DataSet, FieldDef, FieldKind
+from hub.generate.timeline import EVENTS, PUBLISHED
 from hub.generate.values import Values
 from hub.validation import identifiers as ids
 
@@ -100,6 +101,7 @@ class Generator:
         self.service = self.v.uscc()
         self.serial = 0
         self.numbered = 0  # identifier-like fields without a rule of their own
+        self.current = ""  # the data set of the record being made
         self.companies = [(self.v.company(), self.v.uscc()) for _ in range(12)]
         self.people = [(self.v.person(), self.v.citizen_id()) for _ in range(12)]
         self.last_section: dict[str, str] = {}
@@ -122,6 +124,7 @@ class Generator:
     def value(self, f: FieldDef, ctx: dict[str, str], days: int) -> str:
         if f.id in ctx:
             return ctx[f.id]
+        days = EVENTS.get((self.current, f.id), days)  # the statutory timeline
         if f.kind is FieldKind.DATE:
             return self.v.moment(days).strftime("%Y%m%d")
         if f.kind is FieldKind.DATETIME:
@@ -169,6 +172,7 @@ class Generator:
 
     def record(self, name: str, ctx: dict[str, str], days: int = 0) -> Record:
         ds = self.d.datasets[name]
+        self.current, days = name, max(days, PUBLISHED.get(name, days))
         ctx = {
             "PLATFORM_CODE": self.platform,
             "PUB_SERVICE_PLAT_CODE": self.service,

@@ -135,7 +135,8 @@ class Scheduler:
             log.exception("schedule %s: the tick failed", name)
 
     def _watch(self) -> None:
-        """Look for alerts and send new ones to the webhook (hub.watch)."""
+        """Look for alerts and send new ones to the webhook (hub.watch); evaluate the
+        supervision rule packs on new runs (hub.supervise)."""
         from hub.watch.alerts import check  # noqa: PLC0415
         from hub.watch.notify import notify  # noqa: PLC0415
 
@@ -146,6 +147,14 @@ class Scheduler:
             notify(self.cfg, self.store)
         except Exception:  # watching must never take the scheduler down
             log.exception("the alert check failed")
+        try:  # the supervision rule packs, on what arrived since the last look
+            from hub.supervise.findings import check as supervise  # noqa: PLC0415
+
+            found = supervise(self.store)
+            if found.opened:
+                log.warning("%d new finding(s): `hub findings` lists them", found.opened)
+        except Exception:
+            log.exception("the supervision check failed")
 
     def _missed(self, event: JobExecutionEvent) -> None:
         if event.job_id == WATCH:

@@ -300,6 +300,7 @@ from hub.store.ops_models import (  # noqa: E402
     User,
     WebSession,
 )
+from hub.store.supervise_models import Finding, SuperviseCursor  # noqa: E402
 
 __all__ = [
     "KEY_LEN",
@@ -307,9 +308,11 @@ __all__ = [
     "ApiToken",
     "Base",
     "BigId",
+    "Finding",
     "LoginFailure",
     "ScheduleEvent",
     "ScheduleState",
+    "SuperviseCursor",
     "User",
     "WebSession",
     "table",

@@ -1,0 +1,163 @@
+"""Findings: evaluate what arrived, keep what broke a rule with its evidence, let people
+review it.
+
+``check`` evaluates the packs against the records of the runs finished since the last check
+(a cursor in the store: ``hub serve`` checks every [alerts].check_seconds, ``hub findings
+check`` by hand; ``full=True`` evaluates every record).  A pair of records that breaks a rule
+opens a finding (one per rule and pair, however often it is evaluated); a pair that passes
+now (the record was corrected) clears its open finding.  ``review`` marks a finding reviewed
+with a note, in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, insert, select, update
+
+from hub.errors import UsageError
+from hub.query.fates import Page, Window, _between, _page
+from hub.store import audit
+from hub.store.engine import Store
+from hub.store.models import Finding, RecordVersion, SuperviseCursor, SyncRun, table
+from hub.supervise.engine import Key, Looked, evaluate
+from hub.supervise.pack import Pack, load_packs
+
+F, CURSOR, RUN, VER = table(Finding), table(SuperviseCursor), table(SyncRun), table(RecordVersion)
+CURSOR_NAME = "findings"
+
+
+@dataclass
+class Checked:
+    runs: int  # runs whose records were evaluated
+    looked: int  # (rule, record pair) judged
+    opened: int
+    cleared: int
+
+
+def _touched(conn: Connection, after: int) -> tuple[set[Key], int, int]:
+    """Records written by runs finished after run ``after``; the runs' count and newest id."""
+    # a run still going holds the cursor back: its records are judged once it has finished
+    going = conn.execute(
+        select(func.min(RUN.c.id)).where(RUN.c.id > after, RUN.c.status == "running")
+    ).scalar()
+    q = select(RUN.c.id).where(RUN.c.id > after, RUN.c.status != "running")
+    if going is not None:
+        q = q.where(RUN.c.id < going)
+    ids = list(conn.execute(q).scalars())
+    if not ids:
+        return set(), 0, after
+    keys = {
+        (r.dataset, r.business_key)
+        for r in conn.execute(
+            select(VER.c.dataset, VER.c.business_key).where(VER.c.run_id.in_(ids)).distinct()
+        )
+    }
+    return keys, len(ids), max(ids)
+
+
+def check(
+    store: Store,
+    packs: list[Pack] | None = None,
+    *,
+    full: bool = False,
+    now: datetime | None = None,
+) -> Checked:
+    packs = load_packs() if packs is None else packs
+    now = now or datetime.now(UTC)
+    with store.read() as conn:
+        after = conn.execute(
+            select(CURSOR.c.last_run_id).where(CURSOR.c.name == CURSOR_NAME)
+        ).scalar()
+        touched, runs, newest = _touched(conn, -1 if full else int(after or 0))
+        if not full and not touched:
+            return Checked(runs, 0, 0, 0)
+        looked = evaluate(conn, packs, None if full else touched)
+    opened, cleared = _store(store, looked, now)
+    with store.write() as conn:
+        row = {"name": CURSOR_NAME, "last_run_id": max(newest, int(after or 0)), "updated_at": now}
+        if after is None:
+            conn.execute(insert(CURSOR).values(**row))
+        else:
+            conn.execute(update(CURSOR).where(CURSOR.c.name == CURSOR_NAME).values(**row))
+    return Checked(runs, len(looked), opened, cleared)
+
+
+def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]:
+    opened = cleared = 0
+    with store.write() as conn:
+        for x in looked:
+            rid, ds, key, ods, okey = x.ident
+            row = conn.execute(
+                select(F.c.id, F.c.status).where(
+                    F.c.rule == rid, F.c.dataset == ds, F.c.business_key == key,
+                    F.c.other_dataset == ods, F.c.other_key == okey,
+                )
+            ).first()  # fmt: skip
+            if x.broken:
+                values = {
+                    "pack": x.pack, "severity": x.rule.severity, "source": x.end.source,
+                    "event_day": x.event_day, "message": x.message,
+                    "evidence": orjson.dumps(x.evidence).decode(),
+                }  # fmt: skip
+                if row is None:
+                    conn.execute(insert(F).values(
+                        rule=rid, dataset=ds, business_key=key, other_dataset=ods,
+                        other_key=okey, status="open", found_at=now, **values,
+                    ))  # fmt: skip
+                    opened += 1
+                elif row.status == "cleared":  # broken again after a correction
+                    conn.execute(update(F).where(F.c.id == row.id).values(
+                        status="open", found_at=now, cleared_at=None, **values))  # fmt: skip
+                    opened += 1
+                else:
+                    conn.execute(update(F).where(F.c.id == row.id).values(**values))
+            elif row is not None and row.status != "cleared":
+                conn.execute(
+                    update(F).where(F.c.id == row.id).values(status="cleared", cleared_at=now)
+                )
+                cleared += 1
+    return opened, cleared
+
+
+def listing(
+    conn: Connection, w: Window, rule: str | None = None, status: str | None = "open"
+) -> Page:
+    """Findings, newest first: rule, the record that broke it, the message and evidence."""
+    q = select(F)
+    if w.scope is not None:
+        q = q.where(F.c.source.in_(w.scope))
+    if w.source:
+        q = q.where(F.c.source == w.source)
+    if rule:
+        q = q.where(F.c.rule == rule)
+    if status:
+        q = q.where(F.c.status == status)
+    page = _page(conn, _between(q, F.c.found_at, w), F.c.id, w)
+    for r in page.rows:
+        r["evidence"] = orjson.loads(r["evidence"])
+    return page
+
+
+def review(store: Store, finding_id: int, note: str, actor: str) -> dict[str, Any]:
+    if not note.strip():
+        raise UsageError("say what the review found: --note TEXT")
+    now = datetime.now(UTC)
+    with store.write() as conn:
+        row = conn.execute(select(F.c.id, F.c.status).where(F.c.id == finding_id)).first()
+        if row is None:
+            raise UsageError(f"no finding {finding_id}; `hub findings` lists them")
+        conn.execute(
+            update(F)
+            .where(F.c.id == finding_id)
+            .values(status="reviewed", reviewed_by=actor, reviewed_at=now, note=note[:2000])
+        )
+        audit.append(conn, actor, "finding.review", str(finding_id), {"note": note[:2000]})
+    return {"id": finding_id, "status": "reviewed", "was": row.status}
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    return dict(conn.execute(select(F.c.status, func.count()).group_by(F.c.status)).all())

@@ -1,0 +1,149 @@
+"""Rule packs as data: loaded and checked like the dictionary, frozen once loaded.
+
+A pack is a TOML file under schemas/supervision/ (docs/supervision.md).  Every field a rule
+names is checked against the dictionary when the pack loads, so a typo fails at once with
+the file, the rule and the field named, not silently at evaluation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from string import Template
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hub.dictionary.loader import Dictionary, load_dictionary
+from hub.dictionary.paths import schemas_dir
+from hub.errors import ConfigError
+from hub.tomlfile import read_toml
+
+PLACEHOLDERS = {"days", "start", "end", "min_days", "max_days", "start_record", "end_record",
+                "link"}  # fmt: skip
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Side(_Frozen):
+    """One end of an interval: a data set's date field, and for a rule across two records
+    the field that links them (a list of codes joined by ';' is taken apart)."""
+
+    dataset: str
+    field: str
+    link: str | None = None
+
+
+class InForce(_Frozen):
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None = None  # the first day it no longer applies
+
+    def covers(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.until is None or day < self.until)
+
+
+class Override(_Frozen):
+    min_days: int | None = Field(default=None, ge=0)
+    max_days: int | None = Field(default=None, ge=0)
+
+
+class Rule(_Frozen):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9-]{2,40}$")
+    name_cn: str
+    name_en: str
+    law: str
+    article: str
+    kind: Literal["interval"]
+    start: Side
+    end: Side
+    min_days: int | None = Field(default=None, ge=0)
+    max_days: int | None = Field(default=None, ge=0)
+    in_force: InForce
+    severity: Literal["info", "warning", "critical"]
+    message: str
+    province: dict[str, Override] = Field(default_factory=dict)  # by region code's 2 digits
+
+    @model_validator(mode="after")
+    def _shape(self) -> Rule:
+        if self.min_days is None and self.max_days is None:
+            raise ValueError("an interval rule needs min_days or max_days")
+        across = self.start.dataset != self.end.dataset
+        if across and not (self.start.link and self.end.link):
+            raise ValueError("a rule across two data sets names the link field of each side")
+        unknown = {
+            p[1] or p[2] for p in Template.pattern.findall(self.message) if p[1] or p[2]
+        } - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"message uses unknown placeholders {sorted(unknown)}")
+        return self
+
+    @property
+    def across(self) -> bool:
+        return self.start.dataset != self.end.dataset
+
+    def limits(self, region: str | None) -> tuple[int | None, int | None]:
+        o = self.province.get((region or "")[:2])
+        lo = o.min_days if o and o.min_days is not None else self.min_days
+        hi = o.max_days if o and o.max_days is not None else self.max_days
+        return lo, hi
+
+
+class PackInfo(_Frozen):
+    name: str
+    title: str
+    version: str
+
+
+class Pack(_Frozen):
+    pack: PackInfo
+    rule: tuple[Rule, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Pack:
+        ids = [r.id for r in self.rule]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"rule ids used twice: {sorted(dup)}")
+        return self
+
+
+def load_pack(path: Path, d: Dictionary | None = None) -> Pack:
+    """A pack, checked against the dictionary; ConfigError names every problem."""
+    raw = read_toml(path)
+    try:
+        pack = Pack.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{path}: {_where(raw, e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("\n".join(problems)) from exc
+    d = d or load_dictionary()
+    problems = []
+    for r in pack.rule:
+        for side in (r.start, r.end):
+            ds = d.datasets.get(side.dataset)
+            if ds is None:
+                problems.append(f"{path}: rule {r.id}: no data set {side.dataset!r}")
+                continue
+            for f in (side.field, side.link):
+                if f and ds.field(f) is None:
+                    problems.append(f"{path}: rule {r.id}: {side.dataset} has no field {f!r}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return pack
+
+
+def _where(raw: dict[str, object], loc: tuple[object, ...]) -> str:
+    """A validation error's place, with the rule named by its id rather than its index."""
+    rules = raw.get("rule")
+    if len(loc) > 1 and loc[0] == "rule" and isinstance(loc[1], int) and isinstance(rules, list):
+        rid = rules[loc[1]].get("id") if loc[1] < len(rules) else None
+        rest = ".".join(str(x) for x in loc[2:])
+        return f"rule {rid or '#' + str(loc[1] + 1)}" + (f": {rest}" if rest else "")
+    return ".".join(str(x) for x in loc)
+
+
+def load_packs(folder: Path | None = None) -> list[Pack]:
+    """The packs in ``folder`` (default: the bundled schemas/supervision/)."""
+    folder = folder or schemas_dir() / "supervision"
+    return [load_pack(p) for p in sorted(folder.glob("*.toml"))]
