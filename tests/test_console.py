@@ -7,6 +7,7 @@ Beside the browser: sign-in throttling, CSRF, roles and a county's scope over pl
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from hub.mapping import load_mapping
 from hub.package import testpki
 from hub.store.engine import Store, open_store
 from hub.store.models import AuditEntry, CurrentRecord, RecordVersion, SyncRun
+from hub.supervise.findings import check
 from tests.packkit import NOW, RECEIVER
 from tests.webkit import serving
 
@@ -84,6 +86,16 @@ def node(database_url: str, tmp_path: Path, run: Any) -> Iterator[Node]:
         == 0
     )
     ingest_file(store, batch, "county-dongshan")
+    # one candidates' publicity of one day (the law asks three): a supervision finding
+    lines = [json.loads(x) for x in batch.read_text("utf-8").splitlines()]
+    pub = next(r for r in lines if r["dataset"] == "TENDER_CANDIDATE_ANNOUNCE")
+    rec = dict(pub["record"])
+    rec["PUBLICITY_END_TIME"] = rec["PUBLICITY_START_TIME"][:8] + "235900"
+    rec["DATA_TIMESTAMP"] = "20240501000000"
+    short = tmp_path / "short.jsonl"
+    short.write_text(json.dumps({**pub, "op": "modify", "record": rec}, ensure_ascii=False))
+    ingest_file(store, short, "county-dongshan")
+    assert check(store).opened == 1
     # another county's CSV export, one row of which the mapping cannot read yet
     m = load_mapping(mapping)
     for name in ("XM_20240301.csv", "ZBXM_20240301.csv"):
@@ -204,6 +216,12 @@ def test_an_administrator_works_through_the_console(node: Node, browser: Any) ->
     assert "county-dongshan" in page.inner_text("#versions")
     _shot(page, "06-record-lifecycle")
 
+    page.click("nav >> a[href='/console/findings']")
+    assert "TL-CANDIDATE-PUBLICITY" in page.inner_text("#findings")
+    assert "第五十四条" in page.inner_text("#findings")
+    _shot(page, "07-findings")
+    page.click("#findings tbody tr >> nth=0 >> td >> nth=5 >> a")
+    assert "0 day(s)" in page.inner_text("#record-findings")
     for name in ("rejected", "held", "conflicts", "trust", "alerts", "audit"):
         page.click(f"nav >> a[href='/console/{name}']")
         assert page.locator("main h1").count() == 1 and "500" not in page.title()

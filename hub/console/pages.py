@@ -53,6 +53,13 @@ def mount_console(app: FastAPI, cfg: NodeConfig, db: Store) -> None:
                       detail=exc.detail)  # fmt: skip
 
 
+def supervised(conn: Any, w: fates.Window) -> fates.Page:
+    """Open findings of the supervision rule packs (hub.supervise)."""
+    from hub.supervise.findings import listing  # noqa: PLC0415
+
+    return listing(conn, w)
+
+
 def _dt(v: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(v) if v else None
@@ -161,6 +168,7 @@ def console_router(c: Console) -> APIRouter:
     listing("held", fates.held, "held.html")
     listing("conflicts", conflicts.conflicts, "conflicts.html")
     listing("audit", fates.audit_entries, "audit.html")
+    listing("findings", supervised, "findings.html")
 
     @r.get("/quarantine/{qid}", response_class=HTMLResponse)
     def quarantine_one(request: Request, qid: RowId) -> HTMLResponse:

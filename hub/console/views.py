@@ -90,7 +90,10 @@ def record_extras(conn: Connection, d: Dictionary, rec: dict[str, Any]) -> dict[
     )
     ds = d.datasets[rec["dataset"]]
     fields = {f.id: f.name_cn for f in ds.fields}
+    from hub.supervise.findings import about  # noqa: PLC0415
+
     return {
+        "findings": about(conn, rec["dataset"], rec["key"]),
         "packages": packages,
         "lifecycle": lifecycle(conn, d, codes[0]) if codes else [],
         "link_code": codes[0] if codes else None,

@@ -32,6 +32,7 @@ NAV = (
     ("rejected", "/console/rejected", "Rejected 驳回"),
     ("held", "/console/held", "Held 暂挂"),
     ("conflicts", "/console/conflicts", "Conflicts 冲突"),
+    ("findings", "/console/findings", "Findings 预警"),
     ("trust", "/console/trust", "Trust 证书"),
     ("alerts", "/console/alerts", "Alerts 告警"),
     ("audit", "/console/audit", "Audit 审计"),

@@ -21,6 +21,7 @@ class Finding(Base):
             "rule", "dataset", "business_key", "other_dataset", "other_key", name="uq_finding"
         ),
         Index("ix_finding_status", "status", "id"),
+        Index("ix_finding_record", "dataset", "business_key"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     pack: Mapped[str] = mapped_column(String(64))

@@ -142,6 +142,17 @@ def listing(
     return page
 
 
+def about(conn: Connection, dataset: str, key: str) -> list[dict[str, Any]]:
+    """Findings that name this record (as the one that broke the rule or the one it was
+    measured from), open and reviewed ones."""
+    q = select(F).where(
+        F.c.status != "cleared",
+        ((F.c.dataset == dataset) & (F.c.business_key == key))
+        | ((F.c.other_dataset == dataset) & (F.c.other_key == key)),
+    )
+    return [dict(r._mapping) for r in conn.execute(q.order_by(F.c.id.desc()).limit(100))]
+
+
 def review(store: Store, finding_id: int, note: str, actor: str) -> dict[str, Any]:
     if not note.strip():
         raise UsageError("say what the review found: --note TEXT")

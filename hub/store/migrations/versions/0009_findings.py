@@ -45,6 +45,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_finding_status", "finding", ["status", "id"])
+    op.create_index("ix_finding_record", "finding", ["dataset", "business_key"])
     op.create_table(
         "supervise_cursor",
         sa.Column("name", sa.String(64), primary_key=True),
