@@ -144,29 +144,45 @@ def _judge(rule: Rule, pack: str, start: Rec, end: Rec, link: str | None) -> Loo
 
 def evaluate(conn: Connection, packs: list[Pack], touched: set[Key] | None) -> list[Looked]:
     """Every (rule, start, end) the touched records take part in, judged."""
+    by_dataset: dict[str, list[Key]] | None = None
+    if touched is not None:
+        by_dataset = {}
+        for k in touched:
+            by_dataset.setdefault(k[0], []).append(k)
+    seen = _Seen(conn, by_dataset)
     out: list[Looked] = []
     for pack in packs:
         for rule in pack.rule:
-            out += _rule(conn, pack.pack.name, rule, touched)
+            out += _rule(seen, pack.pack.name, rule)
     return out
 
 
-def _scope(conn: Connection, dataset: str, touched: set[Key] | None) -> Iterator[Key]:
-    if touched is None:
-        yield from _all_keys(conn, dataset)
-    else:
-        yield from (k for k in touched if k[0] == dataset)
+@dataclass
+class _Seen:
+    """What one evaluation has read: records are read once however many rules read them."""
+
+    conn: Connection
+    touched: dict[str, list[Key]] | None  # None: everything
+    cache: dict[Key, Rec] = field(default_factory=dict)
+
+    def scope(self, dataset: str) -> list[Key]:
+        if self.touched is None:
+            return list(_all_keys(self.conn, dataset))
+        return self.touched.get(dataset, [])
+
+    def records(self, keys: Iterable[Key]) -> dict[Key, Rec]:
+        keys = set(keys)
+        missing = keys - self.cache.keys()
+        self.cache.update(_records(self.conn, missing))
+        return {k: self.cache[k] for k in keys if k in self.cache}
 
 
-def _rule(conn: Connection, pack: str, rule: Rule, touched: set[Key] | None) -> list[Looked]:
+def _rule(seen: _Seen, pack: str, rule: Rule) -> list[Looked]:
     if not rule.across:
-        recs = _records(conn, _scope(conn, rule.end.dataset, touched))
+        recs = seen.records(seen.scope(rule.end.dataset))
         return [x for r in recs.values() if (x := _judge(rule, pack, r, r, None)) is not None]
     # across two records: from each touched record on either side to its partners
-    mine = _records(
-        conn,
-        [*_scope(conn, rule.start.dataset, touched), *_scope(conn, rule.end.dataset, touched)],
-    )
+    mine = seen.records([*seen.scope(rule.start.dataset), *seen.scope(rule.end.dataset)])
     pairs: set[tuple[Key, Key, str]] = set()
     for here, there, is_start in ((rule.start, rule.end, True), (rule.end, rule.start, False)):
         values: dict[str, set[Key]] = {}
@@ -174,11 +190,11 @@ def _rule(conn: Connection, pack: str, rule: Rule, touched: set[Key] | None) -> 
             if k[0] == here.dataset:
                 for v in _links(r, here):
                     values.setdefault(v, set()).add(k)
-        for v, others in _partners(conn, there, set(values)).items():
+        for v, others in _partners(seen.conn, there, set(values)).items():
             for mine_key in values[v]:
                 for o in others:
                     pairs.add((mine_key, o, v) if is_start else (o, mine_key, v))
-    recs = {**mine, **_records(conn, {k for p in pairs for k in p[:2]} - set(mine))}
+    recs = {**mine, **seen.records({k for p in pairs for k in p[:2]} - set(mine))}
     out = []
     for s, e, v in sorted(pairs):
         if s in recs and e in recs and (x := _judge(rule, pack, recs[s], recs[e], v)):

@@ -22,6 +22,7 @@ from hub.errors import UsageError
 from hub.query.fates import Page, Window, _between, _page
 from hub.store import audit
 from hub.store.engine import Store
+from hub.store.keyfilter import key_in, parts
 from hub.store.models import Finding, RecordVersion, SuperviseCursor, SyncRun, table
 from hub.supervise.engine import Key, Looked, evaluate
 from hub.supervise.pack import Pack, load_packs
@@ -89,14 +90,10 @@ def check(
 def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]:
     opened = cleared = 0
     with store.write() as conn:
+        known = _known(conn, looked)
         for x in looked:
             rid, ds, key, ods, okey = x.ident
-            row = conn.execute(
-                select(F.c.id, F.c.status).where(
-                    F.c.rule == rid, F.c.dataset == ds, F.c.business_key == key,
-                    F.c.other_dataset == ods, F.c.other_key == okey,
-                )
-            ).first()  # fmt: skip
+            row = known.get(x.ident)
             if x.broken:
                 values = {
                     "pack": x.pack, "severity": x.rule.severity, "source": x.end.source,
@@ -109,18 +106,35 @@ def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]
                         other_key=okey, status="open", found_at=now, **values,
                     ))  # fmt: skip
                     opened += 1
-                elif row.status == "cleared":  # broken again after a correction
-                    conn.execute(update(F).where(F.c.id == row.id).values(
+                elif row[1] == "cleared":  # broken again after a correction
+                    conn.execute(update(F).where(F.c.id == row[0]).values(
                         status="open", found_at=now, cleared_at=None, **values))  # fmt: skip
                     opened += 1
                 else:
-                    conn.execute(update(F).where(F.c.id == row.id).values(**values))
-            elif row is not None and row.status != "cleared":
+                    conn.execute(update(F).where(F.c.id == row[0]).values(**values))
+            elif row is not None and row[1] != "cleared":
                 conn.execute(
-                    update(F).where(F.c.id == row.id).values(status="cleared", cleared_at=now)
+                    update(F).where(F.c.id == row[0]).values(status="cleared", cleared_at=now)
                 )
                 cleared += 1
     return opened, cleared
+
+
+def _known(conn: Connection, looked: list[Looked]) -> dict[tuple[str, ...], tuple[int, str]]:
+    """The findings already kept for the records judged now: one read per thousand records
+    (findings are few; judged pairs are many)."""
+    out: dict[tuple[str, ...], tuple[int, str]] = {}
+    for part in parts(sorted({(x.end.dataset, x.end.key) for x in looked})):
+        for r in conn.execute(
+            select(F.c.id, F.c.status, F.c.rule, F.c.dataset, F.c.business_key,
+                   F.c.other_dataset, F.c.other_key)
+            .where(key_in(F.c.dataset, F.c.business_key, part))
+        ):  # fmt: skip
+            out[(r.rule, r.dataset, r.business_key, r.other_dataset, r.other_key)] = (
+                r.id,
+                r.status,
+            )
+    return out
 
 
 def listing(

@@ -1,0 +1,75 @@
+"""Supervision findings against ingest time (issue 20's goal: under a quarter of it).
+
+One run of `hub generate` (about 100,000 records, every statutory timeline kept), then in one
+process, on one store: the ingest of that batch (the baseline), and ``findings.check`` over
+the records that run wrote (the incremental evaluation ``hub serve`` does each minute), and a
+full re-evaluation (``hub findings check --all``).  Printed: seconds, records/s and the ratio
+of each to the ingest.
+
+    .venv/bin/python bench/findings.py [--records 100000] [--pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--pg", action="store_true", help="on the local PostgreSQL, not SQLite")
+    args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from hub.config import NodeConfig, StoreSection
+    from hub.generate.batch import write_batch
+    from hub.generate.generator import Generator
+    from hub.ingest.pipeline import ingest_file
+    from hub.store.engine import open_store
+    from hub.supervise.findings import check
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-findings-"))
+    url = f"sqlite:///{tmp / 'hub.db'}"
+    if args.pg:
+        import psycopg
+
+        admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute("DROP DATABASE IF EXISTS hubbench_findings")
+            c.execute("CREATE DATABASE hubbench_findings")
+        url = "postgresql+psycopg://postgres@127.0.0.1:5432/hubbench_findings"
+    store = open_store(NodeConfig(store=StoreSection(url=url, data_dir=tmp / "data")))
+    per_transaction = 64  # records per generated transaction, every library included
+    recs = Generator(seed=17).batch(max(1, args.records // per_transaction))
+    batch = tmp / "night.jsonl"
+    n = write_batch(recs, batch, "jsonl")
+    t = time.perf_counter()
+    res = ingest_file(store, batch, "county-bench")
+    ingest = time.perf_counter() - t
+    t = time.perf_counter()
+    got = check(store)
+    incremental = time.perf_counter() - t
+    t = time.perf_counter()
+    full = check(store, full=True)
+    whole = time.perf_counter() - t
+    store.dispose()
+    where = "PostgreSQL" if args.pg else "SQLite"
+    print(f"{n:,} records ({res.counts.accepted:,} accepted) on {where}")
+    print(f"{'step':<34}{'seconds':>9}{'records/s':>12}{'× ingest':>10}")
+    for name, secs in (
+        ("baseline: ingest", ingest),
+        (f"findings of the run ({got.looked:,} checks)", incremental),
+        (f"findings, everything ({full.looked:,} checks)", whole),
+    ):
+        print(f"{name:<34}{secs:>9.2f}{n / secs:>12,.0f}{secs / ingest:>10.2f}")
+    print(f"findings: {got.opened} (a generated batch keeps the law: expected 0)")
+    ok = incremental < ingest / 4 and got.opened == 0
+    print("goal (under a quarter of the ingest):", "met" if ok else "MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
