@@ -42,7 +42,7 @@ def main() -> int:
             c.execute("CREATE DATABASE hubbench_findings")
         url = "postgresql+psycopg://postgres@127.0.0.1:5432/hubbench_findings"
     store = open_store(NodeConfig(store=StoreSection(url=url, data_dir=tmp / "data")))
-    per_transaction = 64  # records per generated transaction, every library included
+    per_transaction = 71  # records per generated transaction, every library included
     recs = Generator(seed=17).batch(max(1, args.records // per_transaction))
     batch = tmp / "night.jsonl"
     n = write_batch(recs, batch, "jsonl")

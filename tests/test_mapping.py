@@ -22,7 +22,7 @@ from hub.mapping.transforms import BUILTIN, Context, TransformError
 from hub.store.engine import Store
 from hub.store.models import Quarantine
 from hub.validation.validator import Validator
-from tests.legacy import GOLDEN, SAMPLES, csv_bytes, golden_check
+from tests.legacy import GOLDEN, SAMPLES, csv_bytes, golden_check, with_dotted_update_time
 
 ROOT = Path(__file__).resolve().parent.parent
 QINGSHAN = ROOT / "mappings" / "qingshan-csv.toml"
@@ -235,7 +235,7 @@ def test_mapped_ingest_quarantines_the_source_row_and_replays_it_after_a_fix(
     # the system starts writing dates with a new separator the mapping does not know yet
     src = (SAMPLES / "BD_20240301.csv").read_bytes().decode("gbk")
     lines = src.split("\r\n")
-    lines[1] = lines[1].replace("2024/03/03 16:34:00", "2024.03.03 16:34:00")
+    lines[1], dotted = with_dotted_update_time(lines[1])
     bd = tmp_path / "BD_20240302.csv"
     bd.write_bytes("\r\n".join(lines).encode("gbk"))
     res = ingest_file(store, bd, "qingshan", mapping=mapping)
@@ -243,9 +243,9 @@ def test_mapped_ingest_quarantines_the_source_row_and_replays_it_after_a_fix(
     with store.read() as conn:
         (q,) = conn.execute(select(Quarantine)).all()
     assert q.rule == "mapping.value" and q.raw_format == "row"
-    assert "2024.03.03 16:34:00" in q.message and "DATA_TIMESTAMP" in q.message
+    assert dotted in q.message and "DATA_TIMESTAMP" in q.message
     kept = json.loads(q.raw_record)
-    assert kept["row"]["更新时间"] == "2024.03.03 16:34:00" and kept["line"] == 2
+    assert kept["row"]["更新时间"] == dotted and kept["line"] == 2
 
     # replay with the old mapping: still quarantined; with the fixed one: accepted
     counts, outcomes = replay(store, mappings=lambda s: mapping if s == "qingshan" else None)

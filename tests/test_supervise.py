@@ -58,9 +58,9 @@ def _open(store: Store, rule: str | None = None) -> list[dict[str, Any]]:
 
 
 def test_the_bundled_pack_loads_and_a_bad_pack_names_its_mistake(tmp_path: Path) -> None:
-    [pack] = load_packs()
-    assert pack.pack.name == "statutory" and len(pack.rule) >= 7
-    assert all(r.law.startswith("《") and r.article for r in pack.rule)
+    packs = {p.pack.name: p for p in load_packs()}
+    assert set(packs) == {"statutory", "bidding"} and len(packs["statutory"].rule) >= 7
+    assert all(r.law.startswith("《") and r.article for p in packs.values() for r in p.rule)
     bad = tmp_path / "bad.toml"
     text = Path("schemas/supervision/statutory.toml").read_text("utf-8")
     bad.write_text(text.replace('field = "DOC_GET_END_TIME"', 'field = "DOC_GET_ENDTIME"', 1))
@@ -200,6 +200,13 @@ def test_every_planted_violation_is_found_and_nothing_else(store: Store, tmp_pat
         s = p["record"]["PUBLICITY_START_TIME"]
         bad.append(_modify(p, PUBLICITY_END_TIME=_day(s, 2)))
         planted.add(("TL-CANDIDATE-PUBLICITY", _key(p)))
+    sections = sorted(
+        {r["record"]["BID_SECTION_CODE"] for r in recs if r["dataset"] == "TENDER_LIST"}
+    )
+    for sec in sections[:2]:  # two bidders of one section with one price
+        a, b = _bids(recs, sec)[:2]
+        bad.append(_modify(b, BID_PRICE=a["record"]["BID_PRICE"]))
+        planted.add(("BID-SAME-PRICE", max(_key(a), _key(b))))  # the later key is named
     _ingest(store, tmp_path, bad, "planted")
     check(store)
     found = {(f["rule"], f["business_key"]) for f in _open(store)}
@@ -244,3 +251,56 @@ def test_a_finding_is_reviewed_with_a_note_in_the_audit_log(
             ).scalar()
             == "finding.review"
         )
+
+
+def _bids(recs: list[Rec], section: str) -> list[Rec]:
+    return [
+        r for r in recs
+        if r["dataset"] == "TENDER_LIST" and r["record"]["BID_SECTION_CODE"] == section
+    ]  # fmt: skip
+
+
+def _delete(r: Rec, stamp_days: int) -> Rec:
+    rec = dict(r["record"])
+    rec["DATA_TIMESTAMP"] = _day(rec["DATA_TIMESTAMP"], stamp_days)
+    return {**r, "op": "delete", "record": rec}
+
+
+@BACKENDS
+def test_an_award_needs_three_bids(store: Store, tmp_path: Path) -> None:
+    recs = _batch(3)
+    _ingest(store, tmp_path, recs, "night")
+    assert check(store).opened == 0  # the generator gives every section 3 to 6 bids
+    section = _first(recs, "WIN_RESULT_ANNO")["record"]["BID_SECTION_CODE"]
+    bids = _bids(recs, section)
+    won = _first(recs, "WIN_RESULT_ANNO")["record"]["WIN_BIDDER_CODE"]
+    losers = [b for b in bids if b["record"]["BIDDER_ORG_CODE"] != won]
+    if len(bids) > 3:  # withdraw bids down to three: still lawful
+        _ingest(store, tmp_path, [_delete(b, 40) for b in losers[: len(bids) - 3]], "to3")
+    assert check(store).opened == 0
+    _ingest(store, tmp_path, [_delete(losers[-1], 41)], "to2")  # two bids left
+    assert check(store).opened == 1
+    [f] = _open(store, "BID-FEWER-THAN-3")
+    assert f["dataset"] == "WIN_RESULT_ANNO" and f["evidence"]["count"] == 2
+    assert "第四十四条" in f["evidence"]["law"] and "2 bid(s)" in f["message"]
+
+
+@BACKENDS
+def test_two_equal_bid_prices_are_screened_and_cleared_when_corrected(
+    store: Store, tmp_path: Path
+) -> None:
+    recs = _batch(2)
+    _ingest(store, tmp_path, recs, "night")
+    check(store)
+    section = _first(recs, "TENDER_LIST")["record"]["BID_SECTION_CODE"]
+    a, b = _bids(recs, section)[:2]
+    price = a["record"]["BID_PRICE"]
+    same = _modify(b, BID_PRICE=price.removesuffix(".00"))  # 1234 is 1234.00
+    _ingest(store, tmp_path, [same], "same")
+    assert check(store).opened == 1
+    [f] = _open(store, "BID-SAME-PRICE")
+    assert {r["key"] for r in f["evidence"]["records"]} == {_key(a), _key(b)}
+    assert "第四十条" in f["evidence"]["law"] and price in f["message"]
+    fixed = _modify(b, 90, BID_PRICE=str(float(price) + 1234))
+    _ingest(store, tmp_path, [fixed], "fixed")
+    assert check(store).cleared == 1 and _open(store, "BID-SAME-PRICE") == []

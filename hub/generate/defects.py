@@ -110,10 +110,13 @@ def missing_conditional(
     for c in ds.conditionals:
         if "" in c.when_values:
             continue
+        # a field mandatory anyway is reported as mandatory, not under the conditional
+        targets = [r for r in c.require if (f := ds.field(r)) is None or f.required != "Y"]
+        if not targets:
+            continue
         rec[c.when_field] = c.when_values[0]
-        target = c.require[0]
-        rec.pop(target, None)
-        return target, "conditional.required", ""
+        rec.pop(targets[0], None)
+        return targets[0], "conditional.required", ""
     return None
 
 

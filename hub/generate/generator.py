@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.dictionary import Dictionary, load_dictionary
 from hub.dictionary.model import Check, DataSet, FieldDef, FieldKind
+from hub.generate import bids
 from hub.generate.timeline import EVENTS, PUBLISHED
 from hub.generate.values import Values
 from hub.validation import identifiers as ids
@@ -230,17 +231,17 @@ class Generator:
         }
         out.append(self.record("PROJECT", ctx, 0))
         out.append(self.record("TENDER_PROJECT", ctx, 1))
-        sections, deals = [], []
+        sections, deals, estimates = [], [], []
         for i in range(1, n_sections + 1):
             scode = f"{tcode}{i:03d}"
             deal = self.deal_code("A01")
             sections.append(scode)
             deals.append(deal)
-            out.append(
-                self.record(
-                    "SECTION", {**ctx, "BID_SECTION_CODE": scode, "UNIFIED_DEAL_CODE": deal}, 2
-                )
-            )
+            est = bids.estimate(self)
+            estimates.append(est)
+            sec = {"BID_SECTION_CODE": scode, "UNIFIED_DEAL_CODE": deal}
+            sec |= {"CONTRACT_RECKON_PRICE": est, "PRICE_UNIT": "0"}
+            out.append(self.record("SECTION", {**ctx, **sec}, 2))
         self.last_section = {
             "TENDER_PROJECT_CODE": tcode,
             "BID_SECTION_CODE": sections[0],
@@ -260,18 +261,13 @@ class Generator:
         first = {**multi, "BID_SECTION_CODE": sections[0]}  # their BID_SECTION_CODE is one code
         for name in self.overlay_children["TENDER_PROJECT"]:
             out.append(self.record(name, first, 20))
-        for scode, deal in zip(sections, deals, strict=True):
-            bidder, bidder_code = self.rng.choice(self.companies)
-            sctx = {
-                **ctx,
-                "BID_SECTION_CODE": scode,
-                "UNIFIED_DEAL_CODE": deal,
-                "_org_code": bidder_code,
-                "BIDDER_NAME": bidder,
-                "BIDDER_ROLE": "03",
-            }
+        for scode, deal, est in zip(sections, deals, estimates, strict=True):
+            sctx = {**ctx, "BID_SECTION_CODE": scode, "UNIFIED_DEAL_CODE": deal}
+            sctx["BIDDER_ROLE"] = "03"
+            sctx, offers = bids.tender(self, sctx, est)  # the winner's context, and every bid
             for day, name in enumerate(SECTION_CHILDREN, start=10):
-                out.append(self.record(name, sctx, day))
+                for one in offers if name == "TENDER_LIST" else [sctx]:
+                    out.append(self.record(name, one, day))
             for name in self.overlay_children["SECTION"]:
                 out.append(self.record(name, sctx, 15))
 

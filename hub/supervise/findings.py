@@ -24,8 +24,9 @@ from hub.store import audit
 from hub.store.engine import Store
 from hub.store.keyfilter import key_in, parts
 from hub.store.models import Finding, RecordVersion, SuperviseCursor, SyncRun, table
-from hub.supervise.engine import Key, Looked, evaluate
+from hub.supervise.engine import evaluate
 from hub.supervise.pack import Pack, load_packs
+from hub.supervise.reading import BATCH, Key, Looked
 
 F, CURSOR, RUN, VER = table(Finding), table(SuperviseCursor), table(SyncRun), table(RecordVersion)
 CURSOR_NAME = "findings"
@@ -124,7 +125,7 @@ def _known(conn: Connection, looked: list[Looked]) -> dict[tuple[str, ...], tupl
     """The findings already kept for the records judged now: one read per thousand records
     (findings are few; judged pairs are many)."""
     out: dict[tuple[str, ...], tuple[int, str]] = {}
-    for part in parts(sorted({(x.end.dataset, x.end.key) for x in looked})):
+    for part in parts(sorted({(x.end.dataset, x.end.key) for x in looked}), BATCH):
         for r in conn.execute(
             select(F.c.id, F.c.status, F.c.rule, F.c.dataset, F.c.business_key,
                    F.c.other_dataset, F.c.other_key)

@@ -20,7 +20,7 @@ from hub.errors import ConfigError
 from hub.tomlfile import read_toml
 
 PLACEHOLDERS = {"days", "start", "end", "min_days", "max_days", "start_record", "end_record",
-                "link"}  # fmt: skip
+                "link", "count", "min_count", "value", "records"}  # fmt: skip
 
 
 class _Frozen(BaseModel):
@@ -34,6 +34,14 @@ class Side(_Frozen):
     dataset: str
     field: str
     link: str | None = None
+
+
+class Group(_Frozen):
+    """Records of one data set that share a link code (the bids of one section)."""
+
+    dataset: str
+    link: str
+    field: str | None = None  # for same_value: the field compared
 
 
 class InForce(_Frozen):
@@ -55,11 +63,18 @@ class Rule(_Frozen):
     name_en: str
     law: str
     article: str
-    kind: Literal["interval"]
-    start: Side
-    end: Side
+    kind: Literal["interval", "count", "same_value"]
+    # interval: days from start to end (one record, or two linked ones)
+    start: Side | None = None
+    end: Side | None = None
     min_days: int | None = Field(default=None, ge=0)
     max_days: int | None = Field(default=None, ge=0)
+    # count: fewer than min_count records of ``count`` per link code where ``when`` exists
+    count: Group | None = None
+    when: Group | None = None
+    min_count: int | None = Field(default=None, ge=1)
+    # same_value: two records of ``among`` with one link code and the same value of its field
+    among: Group | None = None
     in_force: InForce
     severity: Literal["info", "warning", "critical"]
     message: str
@@ -67,11 +82,22 @@ class Rule(_Frozen):
 
     @model_validator(mode="after")
     def _shape(self) -> Rule:
-        if self.min_days is None and self.max_days is None:
-            raise ValueError("an interval rule needs min_days or max_days")
-        across = self.start.dataset != self.end.dataset
-        if across and not (self.start.link and self.end.link):
-            raise ValueError("a rule across two data sets names the link field of each side")
+        need = {
+            "interval": ("start", "end"),
+            "count": ("count", "when", "min_count"),
+            "same_value": ("among",),
+        }[self.kind]
+        missing = [n for n in need if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} rule needs {', '.join(missing)}")
+        if self.kind == "interval":
+            if self.min_days is None and self.max_days is None:
+                raise ValueError("an interval rule needs min_days or max_days")
+            assert self.start and self.end
+            if self.across and not (self.start.link and self.end.link):
+                raise ValueError("a rule across two data sets names the link field of each side")
+        if self.kind == "same_value" and not (self.among and self.among.field):
+            raise ValueError("a same_value rule names the field compared: among.field")
         unknown = {
             p[1] or p[2] for p in Template.pattern.findall(self.message) if p[1] or p[2]
         } - PLACEHOLDERS
@@ -79,9 +105,24 @@ class Rule(_Frozen):
             raise ValueError(f"message uses unknown placeholders {sorted(unknown)}")
         return self
 
+    def reads(self) -> list[tuple[str, str | None]]:
+        """(data set, field) pairs this rule reads, for the check against the dictionary."""
+        out: list[tuple[str, str | None]] = []
+        for s in (self.start, self.end):
+            if s is not None:
+                out += [(s.dataset, s.field), (s.dataset, s.link)]
+        for g in (self.count, self.when, self.among):
+            if g is not None:
+                out += [(g.dataset, g.link), (g.dataset, g.field)]
+        return out
+
     @property
     def across(self) -> bool:
-        return self.start.dataset != self.end.dataset
+        return (
+            self.start is not None
+            and self.end is not None
+            and (self.start.dataset != self.end.dataset)
+        )
 
     def limits(self, region: str | None) -> tuple[int | None, int | None]:
         o = self.province.get((region or "")[:2])
@@ -120,14 +161,12 @@ def load_pack(path: Path, d: Dictionary | None = None) -> Pack:
     d = d or load_dictionary()
     problems = []
     for r in pack.rule:
-        for side in (r.start, r.end):
-            ds = d.datasets.get(side.dataset)
+        for dataset, f in r.reads():
+            ds = d.datasets.get(dataset)
             if ds is None:
-                problems.append(f"{path}: rule {r.id}: no data set {side.dataset!r}")
-                continue
-            for f in (side.field, side.link):
-                if f and ds.field(f) is None:
-                    problems.append(f"{path}: rule {r.id}: {side.dataset} has no field {f!r}")
+                problems.append(f"{path}: rule {r.id}: no data set {dataset!r}")
+            elif f and ds.field(f) is None:
+                problems.append(f"{path}: rule {r.id}: {dataset} has no field {f!r}")
     if problems:
         raise ConfigError("\n".join(problems))
     return pack

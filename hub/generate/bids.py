@@ -1,0 +1,60 @@
+"""The bidders of a generated section: three to six companies, each bidding once below the
+estimate, the lowest winning.  What the supervision screens read (docs/supervision.md): a
+clean batch has at least three bids per section, no two equal prices, and a winner whose
+name, code and price agree across the bid list, the candidates, the award and the contract.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.generate.generator import Generator
+
+MIN_BIDDERS, MAX_BIDDERS = 3, 6
+
+
+def estimate(g: Generator) -> str:
+    """A section's estimated contract price in 元 (CONTRACT_RECKON_PRICE, PRICE_UNIT 0)."""
+    return f"{g.rng.randrange(800_000, 60_000_000)}.00"
+
+
+def tender(
+    g: Generator, sctx: dict[str, str], est: str
+) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The winner's context for the records after the bids, and one context per bid."""
+    n = g.rng.randint(MIN_BIDDERS, MAX_BIDDERS)
+    firms = g.rng.sample(g.companies, n)
+    base = float(est)
+    # each bid between 86% and 99% of the estimate, in whole yuan, all different
+    prices = sorted(g.rng.sample(range(int(base * 0.86), int(base * 0.99)), n))
+    bids = []
+    for (name, code), price in zip(firms, g.rng.sample(prices, n), strict=True):
+        bids.append(
+            {
+                **sctx,
+                "_org_code": code,
+                "BIDDER_NAME": name,
+                "BIDDER_ORG_CODE": code,
+                "BID_PRICE": f"{price}.00",
+                "PRICE_UNIT": "0",
+                "PRICE_CURRENCY": "156",
+            }
+        )
+    win = min(bids, key=lambda b: float(b["BID_PRICE"]))
+    winner: dict[str, Any] = {
+        **sctx,
+        "_org_code": win["_org_code"],
+        "BIDDER_NAME": win["BIDDER_NAME"],
+        "WIN_BIDDER_NAME": win["BIDDER_NAME"],
+        "WIN_BIDDER_CODE": win["_org_code"],
+        "WIN_CANDIDATE_NAME": win["BIDDER_NAME"],
+        "WIN_CANDIDATE_CODE": win["_org_code"],
+        "WIN_CANDIDATE_ORDER": "1",
+        "BID_PRICE": win["BID_PRICE"],
+        "BID_AMOUNT": win["BID_PRICE"],
+        "CONTRACT_PRICE": win["BID_PRICE"],
+        "PRICE_UNIT": "0",
+        "PRICE_UINT": "0",
+    }
+    return winner, bids
