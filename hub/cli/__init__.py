@@ -78,6 +78,11 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
             "hub.cli.forward_cmd:package_redrive",
         ),
     ),
+    "quality": (
+        "hub.cli.quality_cmd:quality_cmd",
+        "Data quality per source and month: completeness, compliance, timeliness, repairs.",
+        (),
+    ),
     "quarantine": (
         "hub.cli.quarantine_cmd:quarantine_group",
         "Records that could not be taken as they were: list, show, replay, discard.",

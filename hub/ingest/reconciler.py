@@ -239,6 +239,8 @@ class Reconciler:
                     )
                 ]
                 it.issues = [*it.issues, *errors]
+        if errors and key is None and plan is not None:
+            key = plan.key(raw.fields)  # a record not taken still names its key, if it has one
         if errors:
             quarantined = [x for x in errors if x.rule in QUARANTINE_RULES]
             outcome = Outcome.QUARANTINED if quarantined else Outcome.REJECTED
