@@ -183,4 +183,3 @@ def _findings(conn: Connection, out: dict[tuple[str, str], Score], tz: ZoneInfo)
     for k, recs in seen.items():
         if k in out:
             out[k].with_findings += len(recs)
-
