@@ -113,6 +113,11 @@ echo "== the lifecycle of project $CODE, across data sets and libraries"
 $HUB lifecycle "$CODE"
 echo "== one record: current version, history, provenance"
 $HUB show PROJECT "$CODE" | tail -n 8
+echo "== supervision: statutory timelines and bidding screens on what arrived (docs/supervision.md)"
+$HUB findings check
+$HUB findings --limit 5
+echo "== data quality per county and month: 完整性 合规性 准确性 及时性 修复率"
+$HUB quality
 echo "== the audit log"
 $HUB audit verify
 echo "== done: store in $OUT/hub-data/hub.db; try: HUB_CONFIG=$HUB_CONFIG $HUB runs (or rejected, held, quarantine list, audit list)"
