@@ -304,3 +304,15 @@ def test_two_equal_bid_prices_are_screened_and_cleared_when_corrected(
     fixed = _modify(b, 90, BID_PRICE=str(float(price) + 1234))
     _ingest(store, tmp_path, [fixed], "fixed")
     assert check(store).cleared == 1 and _open(store, "BID-SAME-PRICE") == []
+
+
+@BACKENDS
+def test_a_finding_about_a_withdrawn_record_is_cleared(store: Store, tmp_path: Path) -> None:
+    recs = _batch(2)
+    _ingest(store, tmp_path, recs, "night")
+    pub = _first(recs, "TENDER_CANDIDATE_ANNOUNCE")
+    s = pub["record"]["PUBLICITY_START_TIME"]
+    _ingest(store, tmp_path, [_modify(pub, PUBLICITY_END_TIME=_day(s, 1))], "short")
+    assert check(store).opened == 1
+    _ingest(store, tmp_path, [_delete(pub, 90)], "withdrawn")  # the county withdraws it
+    assert check(store).cleared == 1 and _open(store) == []

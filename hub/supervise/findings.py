@@ -23,12 +23,20 @@ from hub.query.fates import Page, Window, _between, _page
 from hub.store import audit
 from hub.store.engine import Store
 from hub.store.keyfilter import key_in, parts
-from hub.store.models import Finding, RecordVersion, SuperviseCursor, SyncRun, table
+from hub.store.models import (
+    CurrentRecord,
+    Finding,
+    RecordVersion,
+    SuperviseCursor,
+    SyncRun,
+    table,
+)
 from hub.supervise.engine import evaluate
 from hub.supervise.pack import Pack, load_packs
 from hub.supervise.reading import BATCH, Key, Looked
 
 F, CURSOR, RUN, VER = table(Finding), table(SuperviseCursor), table(SyncRun), table(RecordVersion)
+CUR = table(CurrentRecord)
 CURSOR_NAME = "findings"
 
 
@@ -78,7 +86,9 @@ def check(
         if not full and not touched:
             return Checked(runs, 0, 0, 0)
         looked = evaluate(conn, packs, None if full else touched)
+        gone = _deleted(conn, touched)
     opened, cleared = _store(store, looked, now)
+    cleared += _clear_deleted(store, gone, now)
     with store.write() as conn:
         row = {"name": CURSOR_NAME, "last_run_id": max(newest, int(after or 0)), "updated_at": now}
         if after is None:
@@ -86,6 +96,35 @@ def check(
         else:
             conn.execute(update(CURSOR).where(CURSOR.c.name == CURSOR_NAME).values(**row))
     return Checked(runs, len(looked), opened, cleared)
+
+
+def _deleted(conn: Connection, touched: set[Key]) -> list[Key]:
+    """The touched records that are deleted now (the sender withdrew them)."""
+    out: list[Key] = []
+    for part in parts(sorted(touched), BATCH):
+        out += [
+            (r.dataset, r.business_key)
+            for r in conn.execute(
+                select(CUR.c.dataset, CUR.c.business_key).where(
+                    key_in(CUR.c.dataset, CUR.c.business_key, part), CUR.c.deleted.is_(True)
+                )
+            )
+        ]
+    return out
+
+
+def _clear_deleted(store: Store, gone: list[Key], now: datetime) -> int:
+    """A finding about a record its sender deleted has nothing left to judge: cleared."""
+    n = 0
+    with store.write() as conn:
+        for part in parts(gone, BATCH):
+            for side in ((F.c.dataset, F.c.business_key), (F.c.other_dataset, F.c.other_key)):
+                n += conn.execute(
+                    update(F)
+                    .where(key_in(*side, part), F.c.status != "cleared")
+                    .values(status="cleared", cleared_at=now)
+                ).rowcount
+    return n
 
 
 def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]:
