@@ -224,6 +224,11 @@ def test_an_administrator_works_through_the_console(node: Node, browser: Any) ->
     _shot(page, "07-findings")
     page.click("#findings tbody tr >> nth=0 >> td >> nth=5 >> a")
     assert "0 day(s)" in page.inner_text("#record-findings")
+    page.go_back()
+    page.fill("#findings input[name=note]", "县中心已核实：公示期录入有误")
+    page.click("#findings button")
+    assert "reviewed" in page.inner_text(".said")
+    assert page.locator("#findings tbody td.empty").count() == 1  # no open finding left
     for name in ("rejected", "held", "conflicts", "trust", "alerts", "audit"):
         page.click(f"nav >> a[href='/console/{name}']")
         assert page.locator("main h1").count() == 1 and "500" not in page.title()
@@ -231,6 +236,7 @@ def test_an_administrator_works_through_the_console(node: Node, browser: Any) ->
     assert "signing certificate" in page.goto(f"{node.url}/console/trust").text()
     audit = page.goto(f"{node.url}/console/audit").text()
     assert "console:li.na" in audit and "quarantine.replay" in audit
+    assert "finding.review" in audit
     with node.store.read() as conn:
         actors = set(conn.execute(select(AuditEntry.actor)).scalars())
     assert "console:li.na" in actors

@@ -270,6 +270,10 @@ def test_the_administration_api_knows_who_may_do_what(
     assert len(tied) >= 4 and {x["source"] for x in tied} == {SENDER}, tied
     assert len(get(f"/v1/lifecycle/{code}", "mine").json()) == len(tied)
     assert get(f"/v1/lifecycle/{code}", "theirs").json() == []
+    findings = get("/v1/findings", "obs").json()
+    assert findings["rows"] == [] and findings["total"] == 0  # a generated batch keeps the law
+    assert post("/v1/findings/1/review", "obs", params={"note": "x"}).status_code == 403
+    assert post("/v1/findings/1/review", "op", params={"note": "x"}).status_code == 404
     assert get("/v1/runs", "theirs", params={"source": SENDER}).status_code == 403
     assert get("/v1/quarantine", "mine").json()["rows"] == []
     [q] = get("/v1/quarantine", "op").json()["rows"]

@@ -19,6 +19,7 @@ MAY: dict[str, frozenset[str]] = {
     "pause": frozenset({"administrator", "operator"}),
     "resolve": frozenset({"administrator"}),
     "acknowledge": frozenset({"administrator", "operator"}),  # mark alerts seen
+    "review": frozenset({"administrator", "operator"}),  # mark supervision findings reviewed
     "users": frozenset({"administrator"}),
 }
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hub.actions import discard_quarantine, resolve_conflict
 from hub.console import session as sessions
 from hub.console.web import Console, form
+from hub.errors import UsageError
 from hub.service.admin import RowId
 
 SAFE_NEXT = "/console/"
@@ -125,7 +126,6 @@ def forms_router(c: Console) -> APIRouter:
             reason = f.get("reason", "").strip()
             if not reason:
                 return _back(f"/console/quarantine/{qid}", "say why it is discarded")
-            from hub.errors import UsageError  # noqa: PLC0415
 
             try:
                 await run_in_threadpool(discard_quarantine, c.db, [qid], reason[:500], actor)
@@ -146,12 +146,16 @@ def forms_router(c: Console) -> APIRouter:
             return _back(f"/console/quarantine/{qid}", "it is no longer open")
         return _back(f"/console/quarantine/{qid}", f"replayed: {outcomes[qid]}")
 
-    @r.post("/conflicts/{cid}/resolve")
-    async def resolve(request: Request, cid: RowId) -> Response:
+    async def acting(request: Request, action: str) -> tuple[sessions.Session, dict[str, str]]:
+        """The signed-in user, the form (its CSRF token checked) and the right to ``action``."""
         s = c.who(request)
         f = await form(request, s)
-        c.need(s, "resolve")
-        from hub.errors import UsageError  # noqa: PLC0415
+        c.need(s, action)
+        return s, f
+
+    @r.post("/conflicts/{cid}/resolve")
+    async def resolve(request: Request, cid: RowId) -> Response:
+        s, f = await acting(request, "resolve")
 
         try:
             take = int(f.get("take", ""))
@@ -161,6 +165,17 @@ def forms_router(c: Console) -> APIRouter:
         except (ValueError, UsageError) as exc:
             return _back(f"/console/conflicts/{cid}", f"not resolved: {exc}")
         return _back("/console/conflicts", f"conflict {cid} resolved: version {take} is current")
+
+    @r.post("/findings/{fid}/review")
+    async def review_finding(request: Request, fid: RowId) -> Response:
+        s, f = await acting(request, "review")
+        from hub.supervise.findings import review  # noqa: PLC0415
+
+        try:
+            review(c.db, fid, f.get("note", ""), f"console:{s.user.name}")
+        except UsageError as exc:
+            return _back("/console/findings", f"not reviewed: {exc}")
+        return _back("/console/findings", f"finding {fid} reviewed")
 
     @r.post("/alerts/{aid}/seen")
     async def alert_seen(request: Request, aid: RowId) -> Response:

@@ -25,6 +25,12 @@ MAX_ID = 2**63 - 1  # ids are 64-bit in the store
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+def _findings(conn: Any, w: fates.Window) -> fates.Page:
+    from hub.supervise.findings import listing  # noqa: PLC0415
+
+    return listing(conn, w)
+
+
 def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
     r = APIRouter(prefix="/v1")
 
@@ -80,6 +86,19 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
     r.add_api_route("/held", page(fates.held), methods=["GET"], summary="Held records")
     r.add_api_route("/quarantine", page(fates.quarantine), methods=["GET"], summary="Quarantine")
     r.add_api_route("/conflicts", page(conflicts.conflicts), methods=["GET"], summary="Conflicts")
+    r.add_api_route("/findings", page(_findings), methods=["GET"], summary="Supervision findings")
+
+    @r.post("/findings/{fid}/review", summary="Mark a supervision finding reviewed, with a note")
+    def review_finding(
+        fid: RowId, note: str, user: Annotated[users.Who, Depends(who)]
+    ) -> dict[str, Any]:
+        need(user, "review")
+        from hub.supervise.findings import review  # noqa: PLC0415
+
+        try:
+            return review(db, fid, note, f"api:{user.name}")
+        except UsageError as exc:
+            raise HTTPException(404 if "no finding" in str(exc) else 400, str(exc)) from exc
 
     @r.get("/sources", summary="Sources with health: freshness, last run, counts, issue rate")
     def sources(user: Annotated[users.Who, Depends(who)]) -> list[dict[str, Any]]:
