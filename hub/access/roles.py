@@ -7,7 +7,8 @@ only; county: read only, and only what its own platform sent (its sources).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 ROLES = ("administrator", "operator", "observer", "county")
 
@@ -26,6 +27,14 @@ MAY: dict[str, frozenset[str]] = {
 
 def may(role: str, action: str) -> bool:
     return role in MAY.get(action, frozenset())
+
+
+def scope_of(role: str, code: str | None, sources: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """What a user sees: None (everything), or a county's sources (``sources``: the node's
+    [sources] sections, each with its ``platform_code``)."""
+    if role != "county":
+        return None
+    return county_sources(code or "", [(n, s.platform_code) for n, s in sources.items()])
 
 
 def county_sources(code: str, sources: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:

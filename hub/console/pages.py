@@ -21,6 +21,7 @@ from hub.query import conflicts, fates, overview
 from hub.query.records import as_seen_by, show
 from hub.service.admin import MAX_ID, RowId
 from hub.store.engine import Store
+from hub.supervise import findings
 
 
 def mount_console(app: FastAPI, cfg: NodeConfig, db: Store) -> None:
@@ -51,13 +52,6 @@ def mount_console(app: FastAPI, cfg: NodeConfig, db: Store) -> None:
         s = sessions.session(db, request.cookies.get(sessions.COOKIE))
         return c.page(s, "error.html", status=exc.status_code, code=exc.status_code,
                       detail=exc.detail)  # fmt: skip
-
-
-def supervised(conn: Any, w: fates.Window) -> fates.Page:
-    """Open findings of the supervision rule packs (hub.supervise)."""
-    from hub.supervise.findings import listing  # noqa: PLC0415
-
-    return listing(conn, w)
 
 
 def _dt(v: str | None) -> datetime | None:
@@ -154,7 +148,7 @@ def console_router(c: Console) -> APIRouter:
             scope = c.scope(s)
             if scope is not None and name in {"conflicts", "audit"}:
                 raise HTTPException(403, f"a county does not see the {name} page")
-            w = fates.Window(source or None, _dt(since), _dt(until), 50, before, scope, True)
+            w = fates.Window(source or None, _dt(since), _dt(until), 50, before, scope, count=True)
             with c.db.read() as conn:
                 page = query(conn, w)
             return c.page(s, template, here=name, page=page, source=source or "",
@@ -168,7 +162,7 @@ def console_router(c: Console) -> APIRouter:
     listing("held", fates.held, "held.html")
     listing("conflicts", conflicts.conflicts, "conflicts.html")
     listing("audit", fates.audit_entries, "audit.html")
-    listing("findings", supervised, "findings.html")
+    listing("findings", findings.listing, "findings.html")
 
     @r.get("/quarantine/{qid}", response_class=HTMLResponse)
     def quarantine_one(request: Request, qid: RowId) -> HTMLResponse:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hub import __version__
-from hub.access.roles import county_sources, may
+from hub.access.roles import may, scope_of
 from hub.config import NodeConfig
 from hub.console import session as sessions
 from hub.store.engine import Store, utc
@@ -63,10 +63,7 @@ class Console:
 
     def scope(self, s: sessions.Session) -> tuple[str, ...] | None:
         """The sources a county user sees; None: everything."""
-        if s.user.role != "county":
-            return None
-        pairs = [(n, x.platform_code) for n, x in self.cfg.sources.items()]
-        return county_sources(s.user.platform_code or "", pairs)
+        return scope_of(s.user.role, s.user.platform_code, self.cfg.sources)
 
     def need(self, s: sessions.Session, action: str) -> None:
         if not may(s.user.role, action):

@@ -32,8 +32,9 @@ from hub.ingest.reconciler import Item, Reconciler
 from hub.mapping.compiled import Mapping
 from hub.mapping.records import ROW_FORMAT, iter_mapped
 from hub.store import audit
+from hub.store.blobs import record_raw
 from hub.store.engine import Store
-from hub.store.models import Hold, Quarantine, RawBatch, SourceCursor, SyncRun, table
+from hub.store.models import Hold, Quarantine, SourceCursor, SyncRun, table
 from hub.store.upsert import insert_ignore, upsert
 from hub.validation.limits import MB, Limits
 from hub.validation.result import RecordResult
@@ -154,19 +155,7 @@ def ingest_stream(
             fmt = detect_format(Path(input_name or origin), fh.read(65536), fmt)
     expired = expire_holds(store, clock)
     with store.write() as conn:
-        insert_ignore(
-            conn,
-            table(RawBatch),
-            [
-                {
-                    "sha256": sha,
-                    "size": size,
-                    "media_type": fmt,
-                    "origin": origin[:1000],
-                    "first_seen": clock,
-                }
-            ],
-        )
+        record_raw(conn, sha, size, fmt, origin, clock)
         run_id = conn.execute(
             RUN.insert().returning(RUN.c.id),
             {

@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.errors import RetryableError
 from hub.package.verify import Verified
+from hub.store.blobs import record_raw
 from hub.store.engine import Store, utc
-from hub.store.models import Package, RawBatch, table
-from hub.store.upsert import insert_ignore
+from hub.store.models import Package, table
 
 PKG = table(Package)
 LEASE = timedelta(minutes=2)  # renewed every RENEW while records are being taken
@@ -106,19 +106,7 @@ def open_row(store: Store, data: bytes, v: Verified, origin: str, now: datetime)
     sha, size = store.raw.put_stream(io.BytesIO(data))
     try:
         with store.write() as conn:
-            insert_ignore(
-                conn,
-                table(RawBatch),
-                [
-                    {
-                        "sha256": sha,
-                        "size": size,
-                        "media_type": "package",
-                        "origin": origin[:1000],
-                        "first_seen": now,
-                    }
-                ],
-            )
+            record_raw(conn, sha, size, "package", origin, now)
             return int(
                 conn.execute(
                     PKG.insert().returning(PKG.c.id),

@@ -14,21 +14,16 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from hub.access import users
-from hub.access.roles import county_sources, may
+from hub.access.roles import may, scope_of
 from hub.actions import discard_quarantine, resolve_conflict
 from hub.config import NodeConfig
 from hub.errors import UsageError
 from hub.query import conflicts, fates
 from hub.store.engine import Store
+from hub.supervise import findings
 
 MAX_ID = 2**63 - 1  # ids are 64-bit in the store
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def _findings(conn: Any, w: fates.Window) -> fates.Page:
-    from hub.supervise.findings import listing  # noqa: PLC0415
-
-    return listing(conn, w)
 
 
 def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
@@ -57,12 +52,9 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         limit: int,
         before: int | None,
     ) -> fates.Window:
-        scope = None
-        if user.role == "county":
-            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
-            scope = county_sources(user.platform_code or "", pairs)
-            if source is not None and source not in scope:
-                raise HTTPException(403, f"source {source!r} is not this county's")
+        scope = scope_of(user.role, user.platform_code, cfg.sources)
+        if scope is not None and source is not None and source not in scope:
+            raise HTTPException(403, f"source {source!r} is not this county's")
         return fates.Window(source, since, until, limit, before, scope, count=True)
 
     def page(query: Callable[[Any, fates.Window], fates.Page]) -> Callable[..., Any]:
@@ -86,17 +78,17 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
     r.add_api_route("/held", page(fates.held), methods=["GET"], summary="Held records")
     r.add_api_route("/quarantine", page(fates.quarantine), methods=["GET"], summary="Quarantine")
     r.add_api_route("/conflicts", page(conflicts.conflicts), methods=["GET"], summary="Conflicts")
-    r.add_api_route("/findings", page(_findings), methods=["GET"], summary="Supervision findings")
+    r.add_api_route(
+        "/findings", page(findings.listing), methods=["GET"], summary="Supervision findings"
+    )
 
     @r.post("/findings/{fid}/review", summary="Mark a supervision finding reviewed, with a note")
     def review_finding(
         fid: RowId, note: str, user: Annotated[users.Who, Depends(who)]
     ) -> dict[str, Any]:
         need(user, "review")
-        from hub.supervise.findings import review  # noqa: PLC0415
-
         try:
-            return review(db, fid, note, f"api:{user.name}")
+            return findings.review(db, fid, note, f"api:{user.name}")
         except UsageError as exc:
             raise HTTPException(404 if "no finding" in str(exc) else 400, str(exc)) from exc
 
@@ -105,11 +97,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         need(user, "read")
         from hub.query.overview import sources as overview  # noqa: PLC0415
 
-        scope = None
-        if user.role == "county":
-            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
-            scope = county_sources(user.platform_code or "", pairs)
-        return overview(cfg, db, scope)
+        return overview(cfg, db, scope_of(user.role, user.platform_code, cfg.sources))
 
     @r.get("/schedules", summary="Schedules with freshness")
     def schedules(user: Annotated[users.Who, Depends(who)]) -> list[dict[str, Any]]:
@@ -117,9 +105,8 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         from hub.schedule.scheduler import statuses  # noqa: PLC0415
 
         rows = [asdict(s) for s in statuses(cfg, db)]
-        if user.role == "county":
-            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
-            mine = county_sources(user.platform_code or "", pairs)
+        mine = scope_of(user.role, user.platform_code, cfg.sources)
+        if mine is not None:
             rows = [x for x in rows if x["source"] in mine]
         return rows
 
@@ -141,7 +128,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         need(user, "read")
         with db.read() as conn:
             got = fates.quarantined(conn, qid)
-        scope = window(user, None, None, None, 1, None).scope
+        scope = scope_of(user.role, user.platform_code, cfg.sources)
         if got is None or (scope is not None and got["source"] not in scope):
             raise HTTPException(404, f"no quarantined record {qid}")
         return got
@@ -152,7 +139,7 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
         from hub.dictionary.loader import load_dictionary  # noqa: PLC0415
         from hub.query.records import lifecycle as tied  # noqa: PLC0415
 
-        scope = window(user, None, None, None, 1, None).scope
+        scope = scope_of(user.role, user.platform_code, cfg.sources)
         with db.read() as conn:
             rows = tied(conn, load_dictionary(), code)
         return [x for x in rows if scope is None or x["source"] in scope]
@@ -241,9 +228,9 @@ def admin_router(cfg: NodeConfig, db: Store) -> APIRouter:
                 rec = show(conn, load_dictionary(), dataset, key)
         except UsageError as exc:
             raise HTTPException(404, str(exc)) from exc
-        if user.role == "county":  # only what its own platform sent
-            pairs = [(n, s.platform_code) for n, s in cfg.sources.items()]
-            seen = as_seen_by(rec, set(county_sources(user.platform_code or "", pairs)))
+        mine = scope_of(user.role, user.platform_code, cfg.sources)
+        if mine is not None:  # only what its own platform sent
+            seen = as_seen_by(rec, set(mine))
             if seen is None:
                 raise HTTPException(404, f"no {dataset} {key!r} sent by this county")
             rec = seen

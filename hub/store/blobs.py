@@ -12,8 +12,11 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from sqlalchemy import Connection
 
 from hub.errors import FatalError
 
@@ -60,3 +63,15 @@ class RawStore:
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")
+
+
+def record_raw(
+    conn: Connection, sha: str, size: int, media_type: str, origin: str, now: datetime
+) -> None:
+    """The ``raw_batch`` row of bytes kept in the raw store (once per content: a re-sent
+    batch keeps its first row)."""
+    from hub.store.models import RawBatch, table  # noqa: PLC0415  (models load with the store)
+    from hub.store.upsert import insert_ignore  # noqa: PLC0415
+
+    row = {"sha256": sha, "size": size, "media_type": media_type, "origin": origin[:1000]}
+    insert_ignore(conn, table(RawBatch), [{**row, "first_seen": now}])

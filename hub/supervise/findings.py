@@ -48,8 +48,9 @@ class Checked:
     cleared: int
 
 
-def _touched(conn: Connection, after: int) -> tuple[set[Key], int, int]:
-    """Records written by runs finished after run ``after``; the runs' count and newest id."""
+def _touched(conn: Connection, after: int, keys: bool = True) -> tuple[set[Key], int, int]:
+    """Records written by runs finished after run ``after`` (``keys``: else none are read);
+    the runs' count and newest id."""
     # a run still going holds the cursor back: its records are judged once it has finished
     going = conn.execute(
         select(func.min(RUN.c.id)).where(RUN.c.id > after, RUN.c.status == "running")
@@ -58,15 +59,15 @@ def _touched(conn: Connection, after: int) -> tuple[set[Key], int, int]:
     if going is not None:
         q = q.where(RUN.c.id < going)
     ids = list(conn.execute(q).scalars())
-    if not ids:
-        return set(), 0, after
-    keys = {
+    if not ids or not keys:
+        return set(), len(ids), max(ids, default=after)
+    written = {
         (r.dataset, r.business_key)
         for r in conn.execute(
             select(VER.c.dataset, VER.c.business_key).where(VER.c.run_id.in_(ids)).distinct()
         )
     }
-    return keys, len(ids), max(ids)
+    return written, len(ids), max(ids)
 
 
 def check(
@@ -82,11 +83,12 @@ def check(
         after = conn.execute(
             select(CURSOR.c.last_run_id).where(CURSOR.c.name == CURSOR_NAME)
         ).scalar()
-        touched, runs, newest = _touched(conn, -1 if full else int(after or 0))
+        # --all judges every current record: the runs' keys are not needed, only their count
+        touched, runs, newest = _touched(conn, -1 if full else int(after or 0), keys=not full)
         if not full and not touched:
             return Checked(runs, 0, 0, 0)
         looked = evaluate(conn, packs, None if full else touched)
-        gone = _deleted(conn, touched)
+        gone = _deleted(conn, None if full else touched)
     opened, cleared = _store(store, looked, now)
     cleared += _clear_deleted(store, gone, now)
     with store.write() as conn:
@@ -98,8 +100,11 @@ def check(
     return Checked(runs, len(looked), opened, cleared)
 
 
-def _deleted(conn: Connection, touched: set[Key]) -> list[Key]:
-    """The touched records that are deleted now (the sender withdrew them)."""
+def _deleted(conn: Connection, touched: set[Key] | None) -> list[Key]:
+    """The touched records (None: all) that are deleted now (the sender withdrew them)."""
+    if touched is None:
+        q = select(CUR.c.dataset, CUR.c.business_key).where(CUR.c.deleted.is_(True))
+        return [(r.dataset, r.business_key) for r in conn.execute(q)]
     out: list[Key] = []
     for part in parts(sorted(touched), BATCH):
         out += [
