@@ -20,8 +20,11 @@ mkdir -p "$OUT"
 echo "== the dictionary: data sets of spec V2.0 (first rows)"
 $HUB dictionary list | head -n 12
 
-echo "== county 闽侯 sends a clean batch (12 transactions in every domain, XML)"
-$HUB generate --seed 42 -n 12 --format xml -o "$OUT/minhou.xml"
+echo "== county 闽侯 sends a valid batch (40 transactions in every domain, XML), in which the"
+echo "   generator planted what supervision looks for: late deadlines, a bond above 2%, a"
+echo "   blacklisted winner, an agency that bids, an expert employed by a bidder, collusion"
+$HUB generate --seed 42 -n 40 --format xml -o "$OUT/minhou.xml" --plant 1 \
+  --findings "$OUT/planted-findings.json"
 $HUB validate "$OUT/minhou.xml"
 $HUB ingest "$OUT/minhou.xml" --source county-minhou
 
@@ -113,9 +116,15 @@ echo "== the lifecycle of project $CODE, across data sets and libraries"
 $HUB lifecycle "$CODE"
 echo "== one record: current version, history, provenance"
 $HUB show PROJECT "$CODE" | tail -n 8
-echo "== supervision: statutory timelines and bidding screens on what arrived (docs/supervision.md)"
+echo "== supervision: timelines, bonds, credit and collusion screens on what arrived (docs/supervision.md)"
 $HUB findings check
-$HUB findings --limit 5
+$HUB findings --limit 8
+.venv/bin/python - "$OUT/planted-findings.json" <<'PY'
+import json, sys
+planted = json.load(open(sys.argv[1], encoding="utf-8"))
+print(f"planted by the generator: {len(planted)} finding(s) of {len({p['rule'] for p in planted})} rules;"
+      " `hub findings --rule ID` lists each (rule ids in docs/supervision.md)")
+PY
 echo "== data quality per county and month: 完整性 合规性 准确性 及时性 修复率"
 $HUB quality
 echo "== the audit log"

@@ -32,7 +32,7 @@ from hub.ingest.pipeline import ingest_file
 from hub.mapping import load_mapping
 from hub.package import testpki
 from hub.store.engine import Store, open_store
-from hub.store.models import AuditEntry, CurrentRecord, RecordVersion, SyncRun
+from hub.store.models import AuditEntry, CurrentRecord, RecordRef, RecordVersion, SyncRun
 from hub.supervise.findings import check
 from tests.legacy import with_dotted_update_time
 from tests.packkit import NOW, RECEIVER
@@ -108,17 +108,17 @@ def node(database_url: str, tmp_path: Path, run: Any) -> Iterator[Node]:
     bd.write_bytes("\r\n".join(lines).encode("gbk"))
     assert ingest_file(store, bd, "county-qingshan", mapping=m).counts.quarantined == 1
     with store.read() as conn:
-        project = (
-            conn.execute(
-                select(CurrentRecord.business_key)
-                .where(
-                    CurrentRecord.dataset == "PROJECT", CurrentRecord.source == "county-dongshan"
-                )
-                .order_by(CurrentRecord.business_key)
-            )
-            .scalars()
-            .first()
+        # the county's project with the most records tied to it (a project whose tender
+        # project carries a planted defect has its children held)
+        mine = select(CurrentRecord.business_key).where(
+            CurrentRecord.dataset == "PROJECT", CurrentRecord.source == "county-dongshan"
         )
+        project = conn.execute(
+            select(RecordRef.value)
+            .where(RecordRef.field == "PROJECT_CODE", RecordRef.value.in_(mine))
+            .group_by(RecordRef.value)
+            .order_by(func.count().desc(), RecordRef.value)
+        ).scalar()
         data_key = conn.execute(
             select(RecordVersion.sender_key).where(
                 RecordVersion.dataset == "PROJECT", RecordVersion.business_key == project

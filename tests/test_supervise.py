@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from hub.errors import ConfigError
 from hub.generate.generator import Generator
+from hub.generate.plant import plant
 from hub.ingest.pipeline import ingest_file
 from hub.query.fates import Window
 from hub.store.engine import Store
@@ -59,7 +60,7 @@ def _open(store: Store, rule: str | None = None) -> list[dict[str, Any]]:
 
 def test_the_bundled_pack_loads_and_a_bad_pack_names_its_mistake(tmp_path: Path) -> None:
     packs = {p.pack.name: p for p in load_packs()}
-    assert set(packs) == {"statutory", "bidding"} and len(packs["statutory"].rule) >= 7
+    assert set(packs) == {"statutory", "bidding", "credit"} and len(packs["statutory"].rule) >= 7
     assert all(r.law.startswith("《") and r.article for p in packs.values() for r in p.rule)
     bad = tmp_path / "bad.toml"
     text = Path("schemas/supervision/statutory.toml").read_text("utf-8")
@@ -181,40 +182,22 @@ def _iso(ts: str, days: int) -> str:
 
 @BACKENDS
 def test_every_planted_violation_is_found_and_nothing_else(store: Store, tmp_path: Path) -> None:
-    recs = _batch(30, seed=9)
+    # the generator plants every pattern twice (hub generate --plant), each in sections of
+    # its own, and says which finding each must give
+    g = Generator(seed=9)
+    recs = g.batch(80)
+    planted = plant(g, recs, times=2)
+    assert {p.rule for p in planted} == {r.id for p in load_packs() for r in p.rule}
     _ingest(store, tmp_path, recs, "night")
-    assert check(store).opened == 0
-    planted: set[tuple[str, str]] = set()
-    bad: list[Rec] = []
-    anns = [r for r in recs if r["dataset"] == "TENDER_ANN_QUA_INQUERY_ANN"][:4]
-    for a in anns[:2]:  # documents on sale 4 days
-        s = a["record"]["DOC_GET_START_TIME"]
-        bad.append(_modify(a, DOC_GET_END_TIME=_day(s, 4)))
-        planted.add(("TL-DOC-SALE", _key(a)))
-    for a in anns[2:]:  # 15 days to the deadline
-        s = a["record"]["DOC_GET_START_TIME"]
-        bad.append(_modify(a, BID_DOC_REFER_END_TIME=_day(s, 15)))
-        planted.add(("TL-BID-PERIOD", _key(a)))
-    pubs = [r for r in recs if r["dataset"] == "TENDER_CANDIDATE_ANNOUNCE"][:3]
-    for p in pubs:  # publicised 2 days
-        s = p["record"]["PUBLICITY_START_TIME"]
-        bad.append(_modify(p, PUBLICITY_END_TIME=_day(s, 2)))
-        planted.add(("TL-CANDIDATE-PUBLICITY", _key(p)))
-    sections = sorted(
-        {r["record"]["BID_SECTION_CODE"] for r in recs if r["dataset"] == "TENDER_LIST"}
-    )
-    for sec in sections[:2]:  # two bidders of one section with one price
-        a, b = _bids(recs, sec)[:2]
-        bad.append(_modify(b, BID_PRICE=a["record"]["BID_PRICE"]))
-        planted.add(("BID-SAME-PRICE", max(_key(a), _key(b))))  # the later key is named
-    _ingest(store, tmp_path, bad, "planted")
     check(store)
     found = {(f["rule"], f["business_key"]) for f in _open(store)}
-    hit = planted & found
-    recall, precision = len(hit) / len(planted), len(hit) / max(len(found), 1)
-    said = f"recall {recall:.0%}, precision {precision:.0%}"
-    print(f"planted {len(planted)}, found {len(found)}: {said}")
-    assert recall == 1.0 and precision == 1.0, (planted, found)
+    want = {(p.rule, p.key) for p in planted}
+    hit = want & found
+    recall, precision = len(hit) / len(want), len(hit) / max(len(found), 1)
+    print(
+        f"planted {len(want)}, found {len(found)}: recall {recall:.0%}, precision {precision:.0%}"
+    )
+    assert recall == 1.0 and precision == 1.0, (want - found, found - want)
 
 
 def _key(r: Rec) -> str:

@@ -6,11 +6,14 @@ import sys
 from pathlib import Path
 
 import click
+import orjson
 from rich.console import Console
 
-from hub.cli.common import dictionary_for, overlay_option
+from hub.cli.common import dictionary_for, fail, overlay_option
+from hub.errors import UsageError
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
+from hub.generate.plant import plant as plant_patterns
 
 
 @click.command("generate")
@@ -46,6 +49,21 @@ from hub.generate.generator import Generator
     default=None,
     help="Also write the planted defects (JSON) here.",
 )
+@click.option(
+    "--plant",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Plant every pattern the supervision rules look for this many times "
+    "(docs/supervision.md); needs about 40 transactions per time.",
+)
+@click.option(
+    "--findings",
+    "findings_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write what was planted (JSON: rule, dataset, key, what) here.",
+)
 @overlay_option
 def generate(
     seed: int,
@@ -54,6 +72,8 @@ def generate(
     invalid_rate: float,
     out: Path,
     defects_out: Path | None,
+    plant: int,
+    findings_out: Path | None,
     overlays: tuple[str, ...],
 ) -> None:
     """Write a coherent generated batch (every data set is represented)."""
@@ -61,15 +81,23 @@ def generate(
         raise click.BadParameter("expected a number from 0 to 1", param_hint="--invalid-rate")
     gen = Generator(seed=seed, dictionary=dictionary_for(overlays))
     records = gen.batch(transactions)
+    try:
+        patterns = plant_patterns(gen, records, plant) if plant > 0 else []
+    except UsageError as exc:
+        fail(exc)
     planted = gen.inject_defects(records, invalid_rate) if invalid_rate else []
     n = write_batch(records, out, fmt)
     if defects_out:
-        import orjson  # noqa: PLC0415
-
         defects_out.write_bytes(
             orjson.dumps([p.as_dict() for p in planted], option=orjson.OPT_INDENT_2)
         )
+    if findings_out:
+        findings_out.write_bytes(
+            orjson.dumps([p.as_dict() for p in patterns], option=orjson.OPT_INDENT_2)
+        )
+    said = f"; {len(patterns)} planted finding(s) of {len({p.rule for p in patterns})} rules"
     Console(stderr=True).print(
         f"wrote {n} records to {out} ({fmt}); {len(planted)} with a planted defect"
+        + (said if plant > 0 else "")
     )
     sys.exit(0)

@@ -19,6 +19,21 @@ def estimate(g: Generator) -> str:
     return f"{g.rng.randrange(800_000, 60_000_000)}.00"
 
 
+def margin(estimates: list[str]) -> dict[str, str]:
+    """The tender documents' bid bond: 1.5% of the smallest section's estimate, rounded down
+    to a thousand yuan (at most 2%: 条例 Art. 26); the ceiling price: the largest estimate."""
+    low = min(float(e) for e in estimates)
+    return {
+        "MARGIN_AMOUNT": f"{int(low * 0.015) // 1000 * 1000}.00",
+        "MARGIN_AMOUNT_UNIT": "0",
+        "MARGIN_CURRENCY": "156",
+        "MARGIN_PERCENT": "1.5%",
+        "CONTROL_PRICE": max(estimates, key=float),
+        "CONTROL_PRICE_UNIT": "0",
+        "CONTROL_PRICE_CURRENCY": "156",
+    }
+
+
 def tender(
     g: Generator, sctx: dict[str, str], est: str
 ) -> tuple[dict[str, str], list[dict[str, str]]]:
@@ -39,6 +54,10 @@ def tender(
                 "BID_PRICE": f"{price}.00",
                 "PRICE_UNIT": "0",
                 "PRICE_CURRENCY": "156",
+                "IS_LOST": "0",  # no bidder is a 失信 party
+                # each bid its own project manager (two bidders naming one is collusion)
+                "BID_MANAGER": g.v.person(),
+                "_person_id": g.v.citizen_id(),
             }
         )
     win = min(bids, key=lambda b: float(b["BID_PRICE"]))

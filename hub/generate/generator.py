@@ -18,37 +18,12 @@ from typing import Any
 
 from hub.dictionary import Dictionary, load_dictionary
 from hub.dictionary.model import Check, DataSet, FieldDef, FieldKind
-from hub.generate import bids
+from hub.generate import chains, text
 from hub.generate.timeline import EVENTS, PUBLISHED
 from hub.generate.values import Values
 from hub.validation import identifiers as ids
 
 Record = dict[str, Any]  # {"dataset", "op", "key", "record"}
-
-ENGINEERING_CHILDREN = [
-    "TENDER_ANN_QUA_INQUERY_ANN",
-    "QUALI_INQUERY_CLARI",
-    "QUALI_INQUERY_APP_FILE",
-    "TENDER_FILE_CLARI_MODI",
-    "BID_OPENING_RECORD",
-    "TENDER_CANDIDATE_ANNOUNCE",
-    "T_ASKANSWER",
-]
-SECTION_CHILDREN = [
-    "TENDER_INVITATION",
-    "QUALI_INQUERY_RESULT",
-    "TENDER_LIST",
-    "LETTER_OF_GUARANTEE",
-    "BID_DOC_CHARACT_CODE",
-    "BID_EVALUATION_EXPERT",
-    "EVALUATION_REPORT",
-    "TENDER_EVALUATION",
-    "TENDER_CANDIDATE",
-    "WIN_RESULT_ANNO",
-    "CONTRACT_PERFORMANCE",
-    "PERFORMANCE",
-    "TENDER_ABNORMITY_REPORT",
-]
 
 
 # a plausible value for open code sets whose values the reference does not give
@@ -72,6 +47,22 @@ class PlantedDefect:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _person_facts(rec: dict[str, str], year: int) -> None:
+    """A person's birthday, sex and years of work agree with their identity number (GB
+    11643: birth date at 7–14, sex by the parity of the 17th digit)."""
+    pid = rec.get("ID_CARD") or rec.get("ID_CARD_NO") or ""
+    if len(pid) != 18 or not pid[:17].isdigit():
+        return
+    for f in ("BIRTHDAY", "BIRTHDATE"):
+        if f in rec:
+            rec[f] = pid[6:14]
+    for f in ("SEX", "GENDER"):
+        if f in rec:
+            rec[f] = "1" if int(pid[16]) % 2 else "2"
+    if "WORK_YEAR" in rec:
+        rec["WORK_YEAR"] = str(max(1, min(int(rec["WORK_YEAR"]), year - int(pid[6:10]) - 22)))
 
 
 class Generator:
@@ -103,9 +94,20 @@ class Generator:
         self.serial = 0
         self.numbered = 0  # identifier-like fields without a rule of their own
         self.current = ""  # the data set of the record being made
-        self.companies = [(self.v.company(), self.v.uscc()) for _ in range(12)]
+        # the market: bidders, owners, agencies and companies that never bid here (the ones
+        # on blacklists), each a distinct name; experts work for institutes, not bidders
+        names = self.v.companies(60)
+        self.companies = [(n, self.v.uscc()) for n in names[:40]]
+        self.outsiders = [(n, self.v.uscc()) for n in names[40:]]
+        self.owners = [(n, self.v.uscc()) for n in self.v.owners()]
+        self.agents = [(n, self.v.uscc()) for n in self.v.agencies()]
         self.people = [(self.v.person(), self.v.citizen_id()) for _ in range(12)]
+        self.experts = [
+            (self.v.person(), self.v.citizen_id(), self.rng.choice(text.INSTITUTES))
+            for _ in range(30)
+        ]
         self.last_section: dict[str, str] = {}
+        self.entity_turn = 0
 
     # -- field values -------------------------------------------------------------------
     def _code(self, f: FieldDef) -> str:
@@ -154,6 +156,8 @@ class Generator:
             return self.v.guid()
         if f.fixed_length:
             return self.v.digits(f.fixed_length)
+        if "电话" in f.name_cn or "PHONE" in f.id:
+            return text.phone(self.rng)[: f.max_length]
         if f.id.endswith(("_NO", "_CODE", "_ID", "_NUMBER")):  # identifiers: distinct values
             self.numbered += 1
             code = f"{self.v.digits(4)}{self.numbered:08d}"
@@ -161,9 +165,15 @@ class Generator:
         if f.id.endswith("URL"):
             return f"https://ggzy.example.gov.cn/jyxx/{self.v.digits(8)}.html"
         if f.id.endswith(("NAME", "_PERSON", "CONTACTOR", "ACTOR")):
-            base = self.v.person() if "PERSON" in f.id or "CONTACT" in f.id else self.v.company()
+            person = "PERSON" in f.id or "CONTACT" in f.id or "姓名" in f.name_cn
+            if person:
+                base = self.v.person()
+            elif "项目" in f.name_cn or "标段" in f.name_cn or "文件" in f.name_cn:
+                base = self.v.work() + ("招标文件" if "文件" in f.name_cn else "")
+            else:
+                base = self.v.company()
             return base[: f.max_length] if f.max_length else base
-        return self.v.text(f.max_length)
+        return text.text(self.rng, f.id, f.name_cn, f.max_length, self.v.person())
 
     def deal_code(self, trade_class: str) -> str:
         self.serial += 1
@@ -192,6 +202,7 @@ class Generator:
             ):
                 rec[f.id] = self.value(f, ctx, days)
         self._fix_conditionals(ds, rec, ctx, days)
+        _person_facts(rec, self.v.base.year)
         self.serial += 1
         key = f"{self.platform[8:12]}{ds.data_no}{self.v.base:%Y%m%d}{self.serial:07d}"
         return {"dataset": name, "op": "add", "key": key, "record": rec}
@@ -206,175 +217,19 @@ class Generator:
                     if f is not None and not rec.get(r):
                         rec[r] = self.value(f, ctx, days)
 
-    # -- chains -------------------------------------------------------------------------
-    def engineering(self, out: list[Record], n_sections: int) -> None:
-        region = self.v.region()
-        self.serial += 1
-        pcode = f"E{region}{self.v.base:%y%m%d}{self.serial % 10000:04d}"
-        tcode = pcode + "001"
-        owner, owner_code = self.rng.choice(self.companies)
-        ctx = {
-            "PROJECT_CODE": pcode,
-            "TENDER_PROJECT_CODE": tcode,
-            "_region": region,
-            "REGION_CODE": region,
-            "TRA_PLACE_CODE": region,
-            "PROJECT_NAME": self.v.work(),
-            "CLASS_VER_CODE": "2",
-            "INDUSTRIES_TYPE": "E48",
-            "TENDERER_CODE": owner_code,
-            "TENDERER_NAME": owner,
-            "ISUNION": "0",
-            "TENDERER_ROLE": "01",
-            "TENDER_AGENCY_ROLE": "02",
-            "PRICE_FORM_CODE": "1",
-        }
-        out.append(self.record("PROJECT", ctx, 0))
-        out.append(self.record("TENDER_PROJECT", ctx, 1))
-        sections, deals, estimates = [], [], []
-        for i in range(1, n_sections + 1):
-            scode = f"{tcode}{i:03d}"
-            deal = self.deal_code("A01")
-            sections.append(scode)
-            deals.append(deal)
-            est = bids.estimate(self)
-            estimates.append(est)
-            sec = {"BID_SECTION_CODE": scode, "UNIFIED_DEAL_CODE": deal}
-            sec |= {"CONTRACT_RECKON_PRICE": est, "PRICE_UNIT": "0"}
-            out.append(self.record("SECTION", {**ctx, **sec}, 2))
-        self.last_section = {
-            "TENDER_PROJECT_CODE": tcode,
-            "BID_SECTION_CODE": sections[0],
-            "UNIFIED_DEAL_CODE": deals[0],
-            "PROJECT_CODE": pcode,
-        }
-        multi = {
-            **ctx,
-            "BID_SECTION_CODE": ";".join(sections),
-            "BID_SECTION_CODES": ";".join(sections),
-            "UNIFIED_DEAL_CODES": ";".join(deals),
-            "UNIFIED_DEAL_CODE": deals[0],
-            "NOTICE_BID_NUM": str(n_sections),
-        }
-        for day, name in enumerate(ENGINEERING_CHILDREN, start=3):
-            out.append(self.record(name, multi, day))
-        first = {**multi, "BID_SECTION_CODE": sections[0]}  # their BID_SECTION_CODE is one code
-        for name in self.overlay_children["TENDER_PROJECT"]:
-            out.append(self.record(name, first, 20))
-        for scode, deal, est in zip(sections, deals, estimates, strict=True):
-            sctx = {**ctx, "BID_SECTION_CODE": scode, "UNIFIED_DEAL_CODE": deal}
-            sctx["BIDDER_ROLE"] = "03"
-            sctx, offers = bids.tender(self, sctx, est)  # the winner's context, and every bid
-            for day, name in enumerate(SECTION_CHILDREN, start=10):
-                for one in offers if name == "TENDER_LIST" else [sctx]:
-                    out.append(self.record(name, one, day))
-            for name in self.overlay_children["SECTION"]:
-                out.append(self.record(name, sctx, 15))
-
-    def procurement(self, out: list[Record]) -> None:
-        self.serial += 1
-        region = self.v.region()
-        code = f"ZC{region}-{self.v.base:%Y}-{self.serial:05d}"
-        ctx = {
-            "PURCHASE_PROJECT_CODE": code,
-            "PURCHASE_SECTION_CODE": code + "-1",
-            "UNIFIED_DEAL_CODE": self.deal_code("D01"),
-            "_region": region,
-            "REGION_CODE": region,
-            "TRA_PLACE_CODE": region,
-            "PRICE_FORM_CODE": "1",
-            "PURCHASER_ROLE": "04",
-            "PURCHASER_AGENCY_ROLE": "05",
-            "BIDDER_ROLE": "06",
-        }
-        for day, name in enumerate(
-            [
-                "PURCHASE_PROJECT",
-                "PURCHASE_QUALI_INQUERY_ANN",
-                "CORRECTION_ITEM",
-                "PURCHASE_BIDDING_RECORD",
-                "PURCHASE_TENDER_LIST",
-                "BID_DEAL_ANNOUNCE",
-                "PURCHASE_CONTRACT",
-            ]
-        ):
-            out.append(self.record(name, ctx, day))
-
-    def land(self, out: list[Record]) -> None:
-        guid = self.v.guid()
-        ctx = {
-            "ANNOUNCEMENT_GUID": guid,
-            "DEAL_ANNOUNCEMENT_GUID": guid,
-            "UNIFIED_DEAL_CODE": self.deal_code("B01"),
-            "PRICE_UNIT": "1",
-        }
-        out.append(self.record("DEAL_BEHAVIOR_INFO", ctx, 0))
-        out.append(self.record("DEAL_LAND_INFO", ctx, 20))
-
-    def by_domain(self, out: list[Record], domain: str, trade_class: str) -> None:
-        self.serial += 1
-        ctx = {
-            "UNIFIED_DEAL_CODE": self.deal_code(trade_class),
-            "PROJECT_CODE": f"{trade_class}{self.v.base:%Y%m%d}{self.serial:06d}",
-            "PRICE_FORM_CODE": "1",
-        }
-        for ds in sorted(self.d.datasets.values(), key=lambda x: int(x.data_no)):
-            if ds.domain == domain and ds.name not in {"DEAL_BEHAVIOR_INFO", "DEAL_LAND_INFO"}:
-                out.append(self.record(ds.name, ctx, 5))
-
-    def entities(self, out: list[Record]) -> None:
-        name, code = self.rng.choice(self.companies)
-        person, pid = self.rng.choice(self.people)
-        ctx = {
-            "LEGAL_CODE": code,
-            "LEGAL_NAME": name,
-            "_org_code": code,
-            "LEGAL_ROLE": "03",
-            "BIDDER_CODE_TYPE": "1",
-            "ID_CARD": pid,
-            "ID_CARD_NO": pid,
-            "ID_CARD_TYPE": "01",
-            "_person_id": pid,
-            "PERSON_NAME": person,
-            "EXPERT_NAME": person,
-            "BIDDER_NO": code,
-        }
-        ctx.update(self.last_section)
-        person_ctx = {**ctx, "LEGAL_CODE": pid}
-        for ds in sorted(self.d.datasets.values(), key=lambda x: int(x.data_no)):
-            if ds.library in ("entities", "experts"):
-                use = person_ctx if ds.name.startswith("INDIVIDUAL_") else ctx
-                out.append(self.record(ds.name, use, 0))
-
-    def oversight(self, out: list[Record], section_ctx: dict[str, str]) -> None:
-        name, code = self.rng.choice(self.companies)
-        blk = self.v.guid()
-        ctx = {
-            **section_ctx,
-            "BODY_CODE": code,
-            "BODY_NAME": name,
-            "_org_code": code,
-            "BLACKLIST_CODE": blk,
-            "VIOLATING_CODE": self.v.guid(),
-            "BODY_ROLE": "03",
-        }
-        for ds in sorted(self.d.datasets.values(), key=lambda x: int(x.data_no)):
-            if ds.library in ("credit", "supervision"):
-                out.append(self.record(ds.name, ctx, 30))
-
     def batch(self, transactions: int = 10) -> list[Record]:
         out: list[Record] = []
         for t in range(max(transactions, 1)):
-            self.engineering(out, n_sections=1 + t % 3)
+            chains.engineering(self, out, n_sections=1 + t % 3)
             if t % 2 == 0:
-                self.procurement(out)
-                self.entities(out)
+                chains.procurement(self, out)
+                chains.entities(self, out)
             if t % 4 == 0:
-                self.land(out)
-                self.by_domain(out, "矿业权", "C01")
-                self.by_domain(out, "国有产权", "E01")
-                self.by_domain(out, "其他", "Z01")
-                self.oversight(out, self.last_section)
+                chains.land(self, out)
+                chains.by_domain(self, out, "矿业权", "C01")
+                chains.by_domain(self, out, "国有产权", "E01")
+                chains.by_domain(self, out, "其他", "Z01")
+                chains.oversight(self, out, self.last_section)
         return out
 
     def inject_defects(self, records: list[Record], rate: float) -> list[PlantedDefect]:

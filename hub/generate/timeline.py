@@ -38,6 +38,19 @@ EVENTS: dict[tuple[str, str], int] = {
     ("WIN_RESULT_ANNO", "NOTICE_SEND_TIME"): 34,
     ("CONTRACT_PERFORMANCE", "CONTRACT_SIGN_TIME"): 45,
     ("CONTRACT_PERFORMANCE", "SUBMIT_TIME"): 46,
+    # government procurement: announced (1), corrected (2), bids due and opened (25),
+    # result (30), contract (40)
+    ("PURCHASE_QUALI_INQUERY_ANN", "BULLETIN_START_TIME"): 1,
+    ("PURCHASE_QUALI_INQUERY_ANN", "BID_CLOSING_TIME"): 25,
+    ("CORRECTION_ITEM", "MODIFICATION_START_TIME"): 2,
+    ("CORRECTION_ITEM", "POST_BID_CLOSING_TIME"): 25,
+    ("PURCHASE_BIDDING_RECORD", "BID_OPENING_TIME"): 25,
+    ("BID_DEAL_ANNOUNCE", "WIN_BID_BULLETIN_START_TIME"): 30,
+    ("PURCHASE_CONTRACT", "SIGNING_TIME"): 40,
+    # a complaint: lodged (30), accepted the next day (31), decided two weeks later (45)
+    ("COMPLAINT_INFO", "COMPLAINT_DATE"): 30,
+    ("COMPLAINT_INFO", "ACCEPT_DATE"): 31,
+    ("COMPLAINT_INFO", "HANDLE_DATE"): 45,
 }
 
 # the day a record is published (its DATA_TIMESTAMP): not before what it reports has happened
@@ -52,4 +65,9 @@ PUBLISHED: dict[str, int] = {
     "WIN_RESULT_ANNO": 34,
     "CONTRACT_PERFORMANCE": 46,
     "PERFORMANCE": 60,
+    "PURCHASE_BIDDING_RECORD": 25,
+    "PURCHASE_TENDER_LIST": 25,
+    "BID_DEAL_ANNOUNCE": 30,
+    "PURCHASE_CONTRACT": 40,
+    "COMPLAINT_INFO": 45,
 }

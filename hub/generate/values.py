@@ -24,6 +24,8 @@ WORKS = [
     "产业园基础设施项目",
     "医院门诊楼工程",
 ]
+OWNER_KINDS = ["城市建设投资集团有限公司", "建设发展有限公司"]
+AGENCY_KINDS = ["招标代理有限公司", "工程咨询有限公司"]
 TEXT = (
     "本项目按照国家有关法律法规组织实施，资金已落实，具备招标条件。投标人须具备相应资质，"
     "近三年无重大违法记录，信誉良好。"
@@ -59,6 +61,21 @@ class Values:
 
     def company(self) -> str:
         return self.rng.choice(PLACES) + self.rng.choice(ORG_WORDS) + self.rng.choice(ORG_KINDS)
+
+    def companies(self, n: int) -> list[str]:
+        """``n`` distinct company names."""
+        out: list[str] = []
+        while len(out) < n:
+            if (c := self.company()) not in out:
+                out.append(c)
+        return out
+
+    def owners(self) -> list[str]:
+        """Tenderers: the public companies that own the works of a district."""
+        return [p + k for p in PLACES[:5] for k in OWNER_KINDS]
+
+    def agencies(self) -> list[str]:
+        return [p + k for p in PLACES[5:] for k in AGENCY_KINDS]
 
     def work(self) -> str:
         return self.rng.choice(PLACES) + self.rng.choice(WORKS)

@@ -2,20 +2,28 @@
 
 ``evaluate`` takes the records runs touched (or None: every record of the data sets a rule
 reads) and returns, for everything a rule looked at, whether it broke the rule and with what
-evidence.  Each kind lives in a module of its own: ``interval`` (days between two dates) and
-``groups`` (``count``: too few bids; ``same_value``: equal bid prices).
+evidence.  Each kind lives in a module of its own: ``interval`` (days or working days between
+two dates), ``groups`` (``count``: too few bids; ``same_value``: equal values in a section),
+``amounts`` (``ratio``: a bond against the estimate), ``credit`` (``listed``: a party on a
+blacklist on the event's date), ``parties`` (``shared``: one party on two sides) and
+``screens`` (``screen``: price patterns).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from hub.supervise.amounts import ratio
+from hub.supervise.credit import listed
 from hub.supervise.groups import count, same_value
 from hub.supervise.interval import interval
 from hub.supervise.pack import Pack
+from hub.supervise.parties import shared
 from hub.supervise.reading import Key, Looked, Seen
+from hub.supervise.screens import screen
 
-KINDS = {"interval": interval, "count": count, "same_value": same_value}
+KINDS = {"interval": interval, "count": count, "same_value": same_value, "ratio": ratio,
+         "listed": listed, "shared": shared, "screen": screen}  # fmt: skip
 
 
 def evaluate(conn: Connection, packs: list[Pack], touched: set[Key] | None) -> list[Looked]:

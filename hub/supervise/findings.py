@@ -48,9 +48,11 @@ class Checked:
     cleared: int
 
 
-def _touched(conn: Connection, after: int, keys: bool = True) -> tuple[set[Key], int, int]:
-    """Records written by runs finished after run ``after`` (``keys``: else none are read);
-    the runs' count and newest id."""
+def _touched(
+    conn: Connection, after: int, keys: bool = True
+) -> tuple[set[Key], list[Key], int, int]:
+    """Records written by runs finished after run ``after`` (``keys``: else none are read),
+    those of them deleted now, the runs' count and newest id."""
     # a run still going holds the cursor back: its records are judged once it has finished
     going = conn.execute(
         select(func.min(RUN.c.id)).where(RUN.c.id > after, RUN.c.status == "running")
@@ -60,14 +62,21 @@ def _touched(conn: Connection, after: int, keys: bool = True) -> tuple[set[Key],
         q = q.where(RUN.c.id < going)
     ids = list(conn.execute(q).scalars())
     if not ids or not keys:
-        return set(), len(ids), max(ids, default=after)
-    written = {
-        (r.dataset, r.business_key)
-        for r in conn.execute(
-            select(VER.c.dataset, VER.c.business_key).where(VER.c.run_id.in_(ids)).distinct()
-        )
-    }
-    return written, len(ids), max(ids)
+        return set(), [], len(ids), max(ids, default=after)
+    written: set[Key] = set()
+    gone: list[Key] = []
+    q = (
+        select(VER.c.dataset, VER.c.business_key, CUR.c.deleted)
+        .join(CUR, (CUR.c.dataset == VER.c.dataset) & (CUR.c.business_key == VER.c.business_key))
+        .where(VER.c.run_id.in_(ids))
+    )
+    for ds, key, deleted in conn.execute(q).all():
+        k = (ds, key)
+        if k not in written:
+            written.add(k)
+            if deleted:
+                gone.append(k)
+    return written, gone, len(ids), max(ids)
 
 
 def check(
@@ -84,11 +93,12 @@ def check(
             select(CURSOR.c.last_run_id).where(CURSOR.c.name == CURSOR_NAME)
         ).scalar()
         # --all judges every current record: the runs' keys are not needed, only their count
-        touched, runs, newest = _touched(conn, -1 if full else int(after or 0), keys=not full)
+        touched, gone, runs, newest = _touched(conn, -1 if full else int(after or 0), keys=not full)
         if not full and not touched:
             return Checked(runs, 0, 0, 0)
         looked = evaluate(conn, packs, None if full else touched)
-        gone = _deleted(conn, None if full else touched)
+        if full:
+            gone = _deleted(conn)
     opened, cleared = _store(store, looked, now)
     cleared += _clear_deleted(store, gone, now)
     with store.write() as conn:
@@ -100,22 +110,10 @@ def check(
     return Checked(runs, len(looked), opened, cleared)
 
 
-def _deleted(conn: Connection, touched: set[Key] | None) -> list[Key]:
-    """The touched records (None: all) that are deleted now (the sender withdrew them)."""
-    if touched is None:
-        q = select(CUR.c.dataset, CUR.c.business_key).where(CUR.c.deleted.is_(True))
-        return [(r.dataset, r.business_key) for r in conn.execute(q)]
-    out: list[Key] = []
-    for part in parts(sorted(touched), BATCH):
-        out += [
-            (r.dataset, r.business_key)
-            for r in conn.execute(
-                select(CUR.c.dataset, CUR.c.business_key).where(
-                    key_in(CUR.c.dataset, CUR.c.business_key, part), CUR.c.deleted.is_(True)
-                )
-            )
-        ]
-    return out
+def _deleted(conn: Connection) -> list[Key]:
+    """Every deleted record (the senders withdrew them)."""
+    q = select(CUR.c.dataset, CUR.c.business_key).where(CUR.c.deleted.is_(True))
+    return [(r.dataset, r.business_key) for r in conn.execute(q)]
 
 
 def _clear_deleted(store: Store, gone: list[Key], now: datetime) -> int:
@@ -160,6 +158,15 @@ def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]
             elif row is not None and row[1] != "cleared":
                 conn.execute(
                     update(F).where(F.c.id == row[0]).values(status="cleared", cleared_at=now)
+                )
+                cleared += 1
+        # a record judged whole: its kept findings of that rule not found again are cleared
+        whole = {(x.rule.id, x.end.dataset, x.end.key) for x in looked if x.complete}
+        still = {x.ident for x in looked if x.broken}
+        for ident, (fid, status) in known.items():
+            if ident[:3] in whole and ident not in still and status != "cleared":
+                conn.execute(
+                    update(F).where(F.c.id == fid).values(status="cleared", cleared_at=now)
                 )
                 cleared += 1
     return opened, cleared

@@ -13,21 +13,16 @@ from string import Template
 from typing import Any
 
 from hub.supervise.pack import Group, Rule
-from hub.supervise.reading import Looked, Rec, Seen, day_of, links, partners
+from hub.supervise.reading import Looked, Rec, Seen, day_of
 
 
 def _codes(seen: Seen, groups: list[Group]) -> set[str]:
     """The link codes of the touched records of these groups' data sets."""
-    keys = [k for g in groups for k in seen.scope(g.dataset)]
-    recs = seen.touched_records(keys)
-    return {v for g in groups for k, r in recs.items() if k[0] == g.dataset for v in links(r, g)}
+    return seen.touched_codes(list(groups))
 
 
 def _members(seen: Seen, g: Group, codes: set[str]) -> dict[str, list[Rec]]:
-    found = partners(seen.conn, g, codes)
-    recs = seen.records({k for ks in found.values() for k in ks})
-    return {v: sorted((recs[k] for k in ks if k in recs), key=lambda r: r.key)
-            for v, ks in found.items()}  # fmt: skip
+    return seen.group(g, codes)
 
 
 def _say(rule: Rule, **values: Any) -> str:
@@ -64,25 +59,25 @@ def same_value(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     codes = _codes(seen, [g])
     out = []
     for code, members in sorted(_members(seen, g, codes).items()):
-        # each member's value and date once; a pair is judged as of its later record
-        value = {
-            r.key: _num(v) for r in members if isinstance(v := r.content.get(g.field), str) and v
-        }
-        stamp = {r.key: str(r.content.get("DATA_TIMESTAMP") or "") for r in members}
-        for a, b in combinations([m for m in members if m.key in value], 2):
-            if not _in_force(rule, a if stamp[a.key] > stamp[b.key] else b):
+        # every member judged whole (a kept finding of a pair no longer equal is cleared);
+        # only members with one value are paired, as of the later record of the pair
+        out += [Looked(rule, pack, m, m, code, False, complete=True) for m in members]
+        alike: dict[str, list[Rec]] = {}
+        for r in members:
+            if isinstance(v := r.content.get(g.field), str) and v:
+                alike.setdefault(_num(v), []).append(r)
+        for a, b in (p for same in alike.values() for p in combinations(same, 2)):
+            sa, sb = (str(r.content.get("DATA_TIMESTAMP") or "") for r in (a, b))
+            if not _in_force(rule, a if sa > sb else b):
                 continue
             va = a.content.get(g.field)
-            same = value[a.key] == value[b.key]
-            looked = Looked(rule, pack, a, b, code, broken=same)
-            if same:
-                looked.evidence = {
-                    "link": code, "field": g.field, "value": va, "law": rule.law,
-                    "records": [{"dataset": r.dataset, "key": r.key, "source": r.source}
-                                for r in (a, b)],
-                }  # fmt: skip
-                looked.message = _say(rule, link=code, value=va,
-                                      records=f"{a.key} and {b.key}")  # fmt: skip
+            looked = Looked(rule, pack, a, b, code, broken=True)
+            looked.evidence = {
+                "link": code, "field": g.field, "value": va, "law": rule.law,
+                "records": [{"dataset": r.dataset, "key": r.key, "source": r.source}
+                            for r in (a, b)],
+            }  # fmt: skip
+            looked.message = _say(rule, link=code, value=va, records=f"{a.key} and {b.key}")
             out.append(looked)
     return out
 

@@ -3,10 +3,13 @@ linked by a code, against min_days / max_days, as of the event's date."""
 
 from __future__ import annotations
 
+import datetime as dt
 from string import Template
 
+import chinese_calendar
+
 from hub.supervise.pack import Rule
-from hub.supervise.reading import Key, Looked, Rec, Seen, day_of, links, partners, region_of
+from hub.supervise.reading import Looked, Rec, Seen, day_of, each_pair, region_of
 
 
 def judge(rule: Rule, pack: str, start: Rec, end: Rec, link: str | None) -> Looked | None:
@@ -16,7 +19,9 @@ def judge(rule: Rule, pack: str, start: Rec, end: Rec, link: str | None) -> Look
     if da is None or db is None or not rule.in_force.covers(db):
         return None  # nothing to judge: a date is missing, or the rule was not in force
     lo, hi = rule.limits(region_of(end) or region_of(start))
-    days = (db - da).days
+    days = working_days(da, db) if rule.working_days else (db - da).days
+    if days is None:
+        return None  # the official calendar of that year is not published yet
     broken = (lo is not None and days < lo) or (hi is not None and days > hi)
     looked = Looked(rule, pack, start, end, link, broken, days, event_day=db)
     if broken:
@@ -35,27 +40,18 @@ def judge(rule: Rule, pack: str, start: Rec, end: Rec, link: str | None) -> Look
     return looked
 
 
+def working_days(a: dt.date, b: dt.date) -> int | None:
+    """Working days after ``a`` up to ``b`` (the Nth working day after a date is day N), by
+    China's official calendar with its make-up working days; None for a year it lacks."""
+    try:
+        if b <= a:
+            return -len(chinese_calendar.get_workdays(b, a - dt.timedelta(days=1)))
+        return len(chinese_calendar.get_workdays(a + dt.timedelta(days=1), b))
+    except NotImplementedError:
+        return None
+
+
 def interval(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     assert rule.start is not None and rule.end is not None
-    if not rule.across:
-        recs = seen.records(seen.scope(rule.end.dataset))
-        return [x for r in recs.values() if (x := judge(rule, pack, r, r, None)) is not None]
-    # across two records: from each touched record on either side to its partners
-    mine = seen.records([*seen.scope(rule.start.dataset), *seen.scope(rule.end.dataset)])
-    pairs: set[tuple[Key, Key, str]] = set()
-    for here, there, is_start in ((rule.start, rule.end, True), (rule.end, rule.start, False)):
-        values: dict[str, set[Key]] = {}
-        for k, r in mine.items():
-            if k[0] == here.dataset:
-                for v in links(r, here):
-                    values.setdefault(v, set()).add(k)
-        for v, others in partners(seen.conn, there, set(values)).items():
-            for mine_key in values[v]:
-                for o in others:
-                    pairs.add((mine_key, o, v) if is_start else (o, mine_key, v))
-    recs = {**mine, **seen.records({k for p in pairs for k in p[:2]} - set(mine))}
-    out = []
-    for s, e, v in sorted(pairs):
-        if s in recs and e in recs and (x := judge(rule, pack, recs[s], recs[e], v)):
-            out.append(x)
-    return out
+    # within one record, or from each touched record on either side to its partners
+    return each_pair(seen, rule.start, rule.end, lambda s, e, v: judge(rule, pack, s, e, v))

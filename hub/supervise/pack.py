@@ -20,7 +20,10 @@ from hub.errors import ConfigError
 from hub.tomlfile import read_toml
 
 PLACEHOLDERS = {"days", "start", "end", "min_days", "max_days", "start_record", "end_record",
-                "link", "count", "min_count", "value", "records"}  # fmt: skip
+                "link", "count", "min_count", "value", "records", "unit", "ratio", "max_ratio",
+                "amount", "base", "code", "party", "listed", "since", "cv", "max_cv",
+                "prices"}  # fmt: skip
+KIND = Literal["interval", "count", "same_value", "ratio", "listed", "shared", "screen"]
 
 
 class _Frozen(BaseModel):
@@ -44,6 +47,59 @@ class Group(_Frozen):
     field: str | None = None  # for same_value: the field compared
 
 
+class Amount(_Frozen):
+    """An amount field, with the field giving its unit (AMOUNT_UNIT: 0 元, 1 万元; none: 元),
+    and for the base of a ratio across two records the field that links them."""
+
+    dataset: str
+    field: str
+    unit: str | None = None
+    link: str | None = None
+
+
+class Party(_Frozen):
+    """Who takes part (a code field) and the date of the event judged."""
+
+    dataset: str
+    field: str
+    date: str
+
+
+class Lifted(_Frozen):
+    """The record that lifts a listing: same business key as the listing, and its date."""
+
+    dataset: str
+    date: str
+
+
+class Listing(_Frozen):
+    """A list of parties (a blacklist, restrictions): the code field, the date the entry
+    takes effect, when it ends (a field of the entry) or what lifts it."""
+
+    dataset: str
+    field: str
+    from_: str = Field(alias="from")
+    until: str | None = None
+    lifted: Lifted | None = None
+
+
+class Via(_Frozen):
+    """Look a value up: the record of ``dataset`` whose business key is the value, its field."""
+
+    dataset: str
+    field: str
+
+
+class Member(_Frozen):
+    """One side of a ``shared`` rule: records linked by a code, the party field, and where
+    the compared value is looked up."""
+
+    dataset: str
+    link: str
+    field: str
+    via: Via | None = None
+
+
 class InForce(_Frozen):
     from_: dt.date = Field(alias="from")
     until: dt.date | None = None  # the first day it no longer applies
@@ -63,12 +119,26 @@ class Rule(_Frozen):
     name_en: str
     law: str
     article: str
-    kind: Literal["interval", "count", "same_value"]
+    kind: KIND
     # interval: days from start to end (one record, or two linked ones)
     start: Side | None = None
     end: Side | None = None
     min_days: int | None = Field(default=None, ge=0)
     max_days: int | None = Field(default=None, ge=0)
+    working_days: bool = False  # China's official calendar, with its make-up working days
+    # ratio: value <= max_ratio × base
+    value: Amount | None = None
+    base: Amount | None = None
+    max_ratio: float | None = Field(default=None, gt=0)
+    # listed: a party on a list on the date of the event
+    party: Party | None = None
+    listing: Listing | None = None
+    # shared: a left and a right record of one link code share a value
+    left: Member | None = None
+    right: Member | None = None
+    # screen: a statistical screen over the values of ``among`` (the bids of a section)
+    screen: Literal["progression", "cv"] | None = None
+    max_cv: float | None = Field(default=None, gt=0)
     # count: fewer than min_count records of ``count`` per link code where ``when`` exists
     count: Group | None = None
     when: Group | None = None
@@ -86,6 +156,10 @@ class Rule(_Frozen):
             "interval": ("start", "end"),
             "count": ("count", "when", "min_count"),
             "same_value": ("among",),
+            "ratio": ("value", "base", "max_ratio"),
+            "listed": ("party", "listing"),
+            "shared": ("left", "right"),
+            "screen": ("among", "screen", "min_count"),
         }[self.kind]
         missing = [n for n in need if getattr(self, n) is None]
         if missing:
@@ -96,8 +170,13 @@ class Rule(_Frozen):
             assert self.start and self.end
             if self.across and not (self.start.link and self.end.link):
                 raise ValueError("a rule across two data sets names the link field of each side")
-        if self.kind == "same_value" and not (self.among and self.among.field):
-            raise ValueError("a same_value rule names the field compared: among.field")
+        if self.kind in ("same_value", "screen") and not (self.among and self.among.field):
+            raise ValueError(f"a {self.kind} rule names the field compared: among.field")
+        if self.kind == "screen" and self.screen == "cv" and self.max_cv is None:
+            raise ValueError("a cv screen needs max_cv")
+        v, b = self.value, self.base
+        if self.kind == "ratio" and v and b and v.dataset != b.dataset and not (v.link and b.link):
+            raise ValueError("a ratio across two data sets names the link field of each")
         unknown = {
             p[1] or p[2] for p in Template.pattern.findall(self.message) if p[1] or p[2]
         } - PLACEHOLDERS
@@ -114,6 +193,20 @@ class Rule(_Frozen):
         for g in (self.count, self.when, self.among):
             if g is not None:
                 out += [(g.dataset, g.link), (g.dataset, g.field)]
+        for a in (self.value, self.base):
+            if a is not None:
+                out += [(a.dataset, a.field), (a.dataset, a.unit), (a.dataset, a.link)]
+        if self.party is not None:
+            out += [(self.party.dataset, self.party.field), (self.party.dataset, self.party.date)]
+        if (li := self.listing) is not None:
+            out += [(li.dataset, li.field), (li.dataset, li.from_), (li.dataset, li.until)]
+            if li.lifted:
+                out += [(li.lifted.dataset, li.lifted.date)]
+        for m in (self.left, self.right):
+            if m is not None:
+                out += [(m.dataset, m.link), (m.dataset, m.field)]
+                if m.via:
+                    out += [(m.via.dataset, m.via.field)]
         return out
 
     @property
@@ -167,6 +260,12 @@ def load_pack(path: Path, d: Dictionary | None = None) -> Pack:
                 problems.append(f"{path}: rule {r.id}: no data set {dataset!r}")
             elif f and ds.field(f) is None:
                 problems.append(f"{path}: rule {r.id}: {dataset} has no field {f!r}")
+        for m in (r.left, r.right):
+            ds = d.datasets.get(m.via.dataset) if m and m.via else None
+            if ds is not None and len(ds.business_key) != 1:
+                key = "+".join(ds.business_key)
+                problems.append(f"{path}: rule {r.id}: via {ds.name}: its business key is "
+                                f"{key}, so a value cannot name a record")  # fmt: skip
     if problems:
         raise ConfigError("\n".join(problems))
     return pack

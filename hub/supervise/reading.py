@@ -7,7 +7,7 @@ Dates are compared as calendar days: the first 8 characters of a yyyyMMdd[HHmm[s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,9 @@ class Looked:
     message: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     event_day: dt.date | None = None
+    # every pair of this rule ending in ``end`` was judged in this evaluation: a kept finding
+    # of the rule on ``end`` with another start (the record's code changed) is cleared
+    complete: bool = False
 
     @property
     def ident(self) -> tuple[str, str, str, str, str]:
@@ -87,10 +90,8 @@ def _records(conn: Connection, keys: Iterable[Key], deleted: bool = False) -> di
             .join(VER, VER.c.id == CUR.c.version_id)
             .where(key_in(CUR.c.dataset, CUR.c.business_key, part))
             .where(CUR.c.deleted.is_(False) if not deleted else CUR.c.deleted.is_not(None))
-        ):
-            out[(r.dataset, r.business_key)] = Rec(
-                r.dataset, r.business_key, r.source, orjson.loads(r.content)
-            )
+        ).all():  # fetched at once: a row at a time costs more than the query
+            out[(r[0], r[1])] = Rec(r[0], r[1], r[2], orjson.loads(r[3]))
     return out
 
 
@@ -100,12 +101,48 @@ def _all_keys(conn: Connection, dataset: str) -> Iterator[Key]:
         yield (r.dataset, r.business_key)
 
 
-def links(rec: Rec, side: Side | Group) -> list[str]:
+def keyed_pairs(
+    seen: Seen, start: Side | Group | Any, end: Side | Group | Any
+) -> tuple[dict[Key, Rec], set[tuple[Key, Key, str]]]:
+    """Pairs (start record, end record, link code) of two data sets linked by a code, from
+    every touched record on either side to its partners; and the records read."""
+    mine = seen.records([*seen.scope(start.dataset), *seen.scope(end.dataset)])
+    pairs: set[tuple[Key, Key, str]] = set()
+    for here, there, is_start in ((start, end, True), (end, start, False)):
+        values: dict[str, set[Key]] = {}
+        for k, r in mine.items():
+            if k[0] == here.dataset:
+                for v in links(r, here):
+                    values.setdefault(v, set()).add(k)
+        for v, others in partners(seen.conn, there, set(values)).items():
+            for mine_key in values[v]:
+                for o in others:
+                    pairs.add((mine_key, o, v) if is_start else (o, mine_key, v))
+    recs = {**mine, **seen.records({k for p in pairs for k in p[:2]} - set(mine))}
+    return recs, pairs
+
+
+def each_pair(
+    seen: Seen, start: Any, end: Any, judge: Callable[[Rec, Rec, str | None], Looked | None]
+) -> list[Looked]:
+    """``judge(start record, end record, link code)`` over what a rule reads: each touched
+    record of one data set, or every linked pair across two."""
+    if start.dataset == end.dataset:
+        recs = seen.records(seen.scope(end.dataset))
+        return [x for r in recs.values() if (x := judge(r, r, None)) is not None]
+    recs, pairs = keyed_pairs(seen, start, end)
+    return [
+        x for s, e, v in sorted(pairs)
+        if s in recs and e in recs and (x := judge(recs[s], recs[e], v)) is not None
+    ]  # fmt: skip
+
+
+def links(rec: Rec, side: Side | Group | Any) -> list[str]:
     v = rec.content.get(side.link or "")
     return [x for x in v.split(";") if x] if isinstance(v, str) else []
 
 
-def partners(conn: Connection, side: Side | Group, values: set[str]) -> dict[str, set[Key]]:
+def partners(conn: Connection, side: Side | Group | Any, values: set[str]) -> dict[str, set[Key]]:
     """Records of ``side``'s data set whose link field holds one of ``values``."""
     out: dict[str, set[Key]] = {}
     for part in parts(sorted(values), BATCH):
@@ -113,8 +150,8 @@ def partners(conn: Connection, side: Side | Group, values: set[str]) -> dict[str
             select(REF.c.business_key, REF.c.value).where(
                 REF.c.dataset == side.dataset, REF.c.field == side.link, REF.c.value.in_(part)
             )
-        ):
-            out.setdefault(r.value, set()).add((side.dataset, r.business_key))
+        ).all():
+            out.setdefault(r[1], set()).add((side.dataset, r[0]))
     return out
 
 
@@ -125,6 +162,34 @@ class Seen:
     conn: Connection
     touched: dict[str, list[Key]] | None  # None: everything
     cache: dict[Key, Rec] = field(default_factory=dict)
+    # the members of link codes per (data set, link field): seven rules read the bids of
+    # the same sections, and read them once
+    groups: dict[tuple[str, str], dict[str, list[Rec]]] = field(default_factory=dict)
+    codes: dict[tuple[tuple[str, str], ...], set[str]] = field(default_factory=dict)
+
+    def group(self, side: Any, codes: set[str]) -> dict[str, list[Rec]]:
+        """The current records of ``side``'s data set holding each code in its link field,
+        sorted by key; codes without any left out."""
+        memo = self.groups.setdefault((side.dataset, side.link), {})
+        missing = {c for c in codes if c not in memo}
+        if missing:
+            found = partners(self.conn, side, missing)
+            recs = self.records({k for ks in found.values() for k in ks})
+            for c in missing:
+                got = (recs[k] for k in found.get(c, ()) if k in recs)
+                memo[c] = sorted(got, key=lambda r: r.key)
+        return {c: memo[c] for c in codes if memo[c]}
+
+    def touched_codes(self, sides: list[Any]) -> set[str]:
+        """The link codes the touched records of these sides' data sets hold."""
+        ident = tuple((s.dataset, s.link) for s in sides)
+        if ident not in self.codes:
+            keys = [k for s in sides for k in self.scope(s.dataset)]
+            recs = self.touched_records(keys)
+            self.codes[ident] = {
+                v for s in sides for k, r in recs.items() if k[0] == s.dataset for v in links(r, s)
+            }
+        return self.codes[ident]
 
     def scope(self, dataset: str) -> list[Key]:
         if self.touched is None:
@@ -138,8 +203,12 @@ class Seen:
         out = self.records(keys)
         return out | _records(self.conn, keys - out.keys(), deleted=True)
 
+    def every(self, dataset: str) -> dict[Key, Rec]:
+        """Every current record of a data set (a blacklist: small next to transactions)."""
+        return self.records(_all_keys(self.conn, dataset))
+
     def records(self, keys: Iterable[Key]) -> dict[Key, Rec]:
         keys = set(keys)
-        missing = keys - self.cache.keys()
-        self.cache.update(_records(self.conn, missing))
+        missing = {k for k in keys if k not in self.cache}  # not a set difference with the
+        self.cache.update(_records(self.conn, missing))  # cache: that is O(cache) per call
         return {k: self.cache[k] for k in keys if k in self.cache}

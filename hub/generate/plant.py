@@ -1,0 +1,324 @@
+"""Plant what the supervision rules look for into a clean generated batch, and say what was
+planted: statutory deadlines missed by a day, bonds above the limit, blacklisted winners,
+an agency that bids, an expert employed by a bidder, collusion patterns.  Each pattern uses
+sections of its own, so one pattern never trips another rule: on a planted batch the
+findings are exactly the planted list (tests/test_supervise.py measures recall and
+precision; docs/supervision.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import chinese_calendar
+
+from hub.errors import UsageError
+from hub.reconcile.keys import key_plans
+
+if TYPE_CHECKING:
+    from hub.generate.generator import Generator, Record
+
+
+SECTION_LINKS = ("TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODE")
+
+
+@dataclass(frozen=True)
+class Planted:
+    rule: str  # the rule that must report it
+    dataset: str  # the record the finding names
+    key: str
+    what: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _day(value: str) -> dt.date:
+    return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+
+
+def _at(day: dt.date, like: str) -> str:
+    """A date in the layout of ``like`` (yyyyMMdd, …HHmm or …HHmmss), at noon."""
+    return (f"{day:%Y%m%d}" + "120000")[: len(like)]
+
+
+def _shift(value: str, days: int) -> str:
+    return _at(_day(value) + dt.timedelta(days=days), value)
+
+
+def _workdays(value: str, n: int) -> str:
+    """The ``n``th working day after the date, by China's official calendar."""
+    day = _day(value)
+    while n:
+        day += dt.timedelta(days=1)
+        n -= chinese_calendar.is_workday(day)
+    return _at(day, value)
+
+
+class Planter:
+    def __init__(self, g: Generator, records: list[Record]) -> None:
+        self.g, self.records = g, records
+        self.keys = key_plans(g.d)
+        self.planted: list[Planted] = []
+        self.used: set[str] = set()  # tender projects a pattern has taken
+
+    # -- finding records ---------------------------------------------------------------
+    def _of(self, dataset: str, **match: str) -> list[Record]:
+        return [
+            r for r in self.records
+            if r["dataset"] == dataset and all(r["record"].get(k) == v for k, v in match.items())
+        ]  # fmt: skip
+
+    def _projects(self, min_bids: int = 3, min_sections: int = 1) -> Iterator[str]:
+        """Tender projects no pattern has taken yet, whose sections all have min_bids."""
+        for p in self._of("TENDER_PROJECT"):
+            code = p["record"]["TENDER_PROJECT_CODE"]
+            sections = self._of("SECTION", TENDER_PROJECT_CODE=code)
+            bids = [self._bids(s["record"]["BID_SECTION_CODE"]) for s in sections]
+            if (
+                code not in self.used
+                and len(sections) >= min_sections
+                and all(len(b) >= min_bids for b in bids)
+                and self._of("WIN_RESULT_ANNO", TENDER_PROJECT_CODE=code)
+            ):
+                self.used.add(code)
+                yield code
+
+    def _take(self, min_bids: int = 3, min_sections: int = 1) -> tuple[str, str]:
+        for code in self._projects(min_bids, min_sections):
+            return code, self._of("SECTION", TENDER_PROJECT_CODE=code)[0]["record"][
+                "BID_SECTION_CODE"
+            ]
+        raise UsageError("not enough transactions to plant every pattern: generate more (-n)")
+
+    def _bids(self, section: str) -> list[Record]:
+        bids = self._of("TENDER_LIST", BID_SECTION_CODE=section)
+        return sorted(bids, key=lambda r: float(r["record"]["BID_PRICE"]))
+
+    def _key(self, r: Record) -> str:
+        return str(self.keys[r["dataset"]].key(r["record"]))
+
+    def _say(self, rule: str, r: Record, what: str) -> None:
+        self.planted.append(Planted(rule, r["dataset"], self._key(r), what))
+
+    def _set_all(self, dataset: str, key: str, **fields: str) -> bool:
+        hit = False
+        for r in self.records:
+            if r["dataset"] == dataset and self._key(r) == key:
+                r["record"].update(fields)
+                hit = True
+        return hit
+
+    # -- statutory timelines and bonds ---------------------------------------------------
+    def timelines(self) -> None:
+        tp, _ = self._take()
+        ann = self._of("TENDER_ANN_QUA_INQUERY_ANN", TENDER_PROJECT_CODE=tp)[0]
+        a = ann["record"]
+        a["DOC_GET_END_TIME"] = _shift(a["DOC_GET_START_TIME"], 4)
+        self._say("TL-DOC-SALE", ann, "documents on sale 4 days")
+        tp, _ = self._take()
+        ann = self._of("TENDER_ANN_QUA_INQUERY_ANN", TENDER_PROJECT_CODE=tp)[0]
+        a = ann["record"]
+        a["BID_DOC_REFER_END_TIME"] = _shift(a["DOC_GET_START_TIME"], 19)
+        self._say("TL-BID-PERIOD", ann, "19 days from the documents to the deadline")
+        tp, _ = self._take()
+        pub = self._of("TENDER_CANDIDATE_ANNOUNCE", TENDER_PROJECT_CODE=tp)[0]
+        p = pub["record"]
+        p["PUBLICITY_END_TIME"] = _shift(p["PUBLICITY_START_TIME"], 2)
+        self._say("TL-CANDIDATE-PUBLICITY", pub, "candidates publicised 2 days")
+        tp, sec = self._take()
+        award = self._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]["record"]
+        for c in self._of("CONTRACT_PERFORMANCE", BID_SECTION_CODE=sec):
+            c["record"]["CONTRACT_SIGN_TIME"] = _shift(award["NOTICE_SEND_TIME"], 31)
+            c["record"]["DATA_TIMESTAMP"] = _shift(award["NOTICE_SEND_TIME"], 32)
+            self._say("TL-CONTRACT", c, "contract signed 31 days after the award")
+        _, sec = self._take()
+        inv = self._of("TENDER_INVITATION", BID_SECTION_CODE=sec)[0]
+        inv["record"]["DOC_GET_END_TIME"] = _shift(inv["record"]["DOC_GET_START_TIME"], 4)
+        self._say("TL-DOC-SALE-INV", inv, "an invitation's documents on sale 4 days")
+        _, sec = self._take()
+        inv = self._of("TENDER_INVITATION", BID_SECTION_CODE=sec)[0]
+        inv["record"]["BID_DOC_REFER_END_TIME"] = _shift(inv["record"]["DOC_GET_START_TIME"], 19)
+        self._say("TL-BID-PERIOD-INV", inv, "19 days from an invitation to the deadline")
+        tp, sec = self._take()
+        pub = self._of("TENDER_CANDIDATE_ANNOUNCE", TENDER_PROJECT_CODE=tp)[0]
+        for rep in self._of("EVALUATION_REPORT", BID_SECTION_CODE=sec):
+            rep["record"]["END_TIME"] = _shift(pub["record"]["PUBLICITY_START_TIME"], -4)
+        self._say("TL-CANDIDATE-PROMPT", pub, "candidates publicised 4 days after the report")
+        tp, _ = self._take()
+        for t in self._of("TENDER_FILE_CLARI_MODI", TENDER_PROJECT_CODE=tp):
+            t["record"]["CLARIFY_TIME"] = _shift(t["record"]["BID_DOC_REFER_END_TIME"], -14)
+            self._say("TL-CLARIFY", t, "documents amended 14 days before the deadline")
+
+    def bonds(self) -> None:
+        tp, _ = self._take(min_sections=1)
+        secs = self._of("SECTION", TENDER_PROJECT_CODE=tp)
+        low = min(float(s["record"]["CONTRACT_RECKON_PRICE"]) for s in secs)
+        for t in self._of("TENDER_FILE_CLARI_MODI", TENDER_PROJECT_CODE=tp):
+            t["record"].update(MARGIN_AMOUNT=f"{low * 0.0201:.2f}", MARGIN_AMOUNT_UNIT="0")
+            self._say("BOND-BID-2PCT", t, "bid bond 2.01% of the smallest estimate")
+        tp, sec = self._take()
+        est = float(self._of("SECTION", BID_SECTION_CODE=sec)[0]["record"]["CONTRACT_RECKON_PRICE"])
+        for lg in self._of("LETTER_OF_GUARANTEE", BID_SECTION_CODE=sec):
+            lg["record"]["GUARANTEE_AMOUNT"] = f"{est * 0.025:.2f}"
+            self._say("BOND-GUARANTEE-2PCT", lg, "guarantee 2.5% of the estimate")
+
+    def procedures(self) -> None:
+        complaints = [
+            c
+            for c in self._of("COMPLAINT_INFO")
+            if c["record"].get("ACCEPT_DATE") and self._key(c) not in self.used
+        ]
+        purchases = [c for c in self._of("CORRECTION_ITEM") if self._key(c) not in self.used]
+        self.used |= {self._key(c) for c in (*complaints[:2], *purchases[:1])}
+        if len(complaints) < 2 or not purchases:
+            raise UsageError("not enough transactions to plant every pattern: generate more (-n)")
+        c = complaints[0]["record"]
+        c["ACCEPT_DATE"] = _workdays(c["COMPLAINT_DATE"], 4)
+        c["HANDLE_DATE"] = _workdays(c["ACCEPT_DATE"], 10)
+        self._say("TL-COMPLAINT-ACCEPT", complaints[0], "accepted on the 4th working day")
+        c = complaints[1]["record"]
+        c["HANDLE_DATE"] = _workdays(c["ACCEPT_DATE"], 31)
+        c["DATA_TIMESTAMP"] = _shift(c["HANDLE_DATE"], 1)
+        self._say("TL-COMPLAINT-DECIDE", complaints[1], "decided on the 31st working day")
+        r = purchases[0]["record"]
+        r["POST_BID_CLOSING_TIME"] = _shift(r["MODIFICATION_START_TIME"], 14)
+        self._say("TL-PURCHASE-CLARIFY", purchases[0], "corrected 14 days before the deadline")
+        for c in self._of("PURCHASE_CONTRACT"):
+            sec, k = c["record"]["PURCHASE_SECTION_CODE"], self._key(c)
+            deal = self._of("BID_DEAL_ANNOUNCE", PURCHASE_SECTION_CODE=sec)
+            if k in self.used or not deal or not c["record"].get("SIGNING_TIME"):
+                continue
+            self.used.add(k)
+            start = deal[0]["record"]["WIN_BID_BULLETIN_START_TIME"]
+            c["record"]["SIGNING_TIME"] = _shift(start, 31)
+            c["record"]["DATA_TIMESTAMP"] = _shift(start, 32)
+            self._say("TL-PURCHASE-CONTRACT", c, "signed 31 days after the result")
+            return
+        raise UsageError("not enough transactions to plant every pattern: generate more (-n)")
+
+    # -- bidding behaviour ---------------------------------------------------------------
+    def collusion(self) -> None:
+        _, sec = self._take(min_bids=4)
+        bids = self._bids(sec)
+        for b in bids[2:]:  # the two lowest left: the award stands on too few
+            self.records.remove(b)
+        award = self._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]
+        self._say("BID-FEWER-THAN-3", award, "an award with 2 bids")
+        for rule, dataset, field in (
+            ("BID-SAME-PRICE", "TENDER_LIST", "BID_PRICE"),
+            ("BID-SAME-MACHINE", "BID_DOC_CHARACT_CODE", "MAC_ADDRESS"),
+            ("BID-SAME-FILE", "BID_DOC_CHARACT_CODE", "BID_DOCUMENT_MD5"),
+            ("BID-SAME-MANAGER", "TENDER_LIST", "PM_CODE"),
+        ):
+            _, sec = self._take()
+            a, b = sorted(self._of(dataset, BID_SECTION_CODE=sec), key=self._key)[-2:]
+            b["record"][field] = a["record"][field]
+            self._say(rule, b, f"two bidders with one {field}")
+        _, sec = self._take()
+        a, b = self._bids(sec)[-2:]
+        phone = f"1390591{len(self.planted):04d}"
+        for r in (a, b):
+            code, name = r["record"]["BIDDER_ORG_CODE"], r["record"]["BIDDER_NAME"]
+            if not self._set_all("LEGAL_PERSON_BASE", code, REPRESENT_PHONE=phone):
+                self.records.append(self.g.record("LEGAL_PERSON_BASE", {
+                    "LEGAL_CODE": code, "LEGAL_NAME": name, "_org_code": code,
+                    "LEGAL_ROLE": "03", "REPRESENT_PHONE": phone}))  # fmt: skip
+        codes = {a["record"]["BIDDER_ORG_CODE"], b["record"]["BIDDER_ORG_CODE"]}
+        for s in self._of("SECTION"):  # every section where both bid shows it
+            bids = self._of("TENDER_LIST", BID_SECTION_CODE=s["record"]["BID_SECTION_CODE"])
+            pair = [r for r in bids if r["record"]["BIDDER_ORG_CODE"] in codes]
+            if len(pair) == 2:
+                self._say("BID-SHARED-PHONE", max(pair, key=self._key), "one phone, two bidders")
+        _, sec = self._take()
+        bids = self._bids(sec)
+        low = float(bids[0]["record"]["BID_PRICE"])
+        step = round(low * 0.01)  # 1% apart: regular, yet not too close (BID-LOW-VARIANCE)
+        for i, r in enumerate(bids):
+            r["record"]["BID_PRICE"] = f"{low + step * i:.2f}"
+        self._say("BID-PROGRESSION", min(bids, key=self._key), f"prices {step} apart")
+        _, sec = self._take(min_bids=5)
+        bids = self._bids(sec)
+        low = float(bids[0]["record"]["BID_PRICE"])
+        for r, step in zip(bids, (0, 130, 410, 520, 790, 960), strict=False):
+            r["record"]["BID_PRICE"] = f"{low + step:.2f}"
+        self._say("BID-LOW-VARIANCE", min(bids, key=self._key), "five prices within 0.1%")
+
+    def _listed(self, rule: str, dataset: str, field: str, date: str, code: str,
+                since: str, what: str) -> None:  # fmt: skip
+        """Every record where the listed company takes part on or after the listing: the
+        company bids and wins elsewhere in the batch too."""
+        for r in self._of(dataset):
+            rec = r["record"]
+            if rec.get(field) == code and rec.get(date) and _day(rec[date]) >= _day(since):
+                self._say(rule, r, what)
+
+    # -- credit and conflicts of interest -----------------------------------------------
+    def credit(self) -> None:
+        _, sec = self._take()
+        award = self._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]
+        a = award["record"]
+        blk = self.g.record("BLACK_LIST", {
+            "BODY_CODE": a["WIN_BIDDER_CODE"], "BODY_NAME": a["WIN_BIDDER_NAME"],
+            "BLACKLIST_CODE": self.g.v.guid(), "BODY_ROLE": "03",
+            "REVOCATION_STATUS": "0"})  # fmt: skip
+        since = blk["record"]["RECORD_DATE"] = _shift(a["NOTICE_SEND_TIME"], -20)
+        self.records.append(blk)
+        code = a["WIN_BIDDER_CODE"]
+        self._listed("CR-BLACKLISTED-WINNER", "WIN_RESULT_ANNO", "WIN_BIDDER_CODE",
+                     "NOTICE_SEND_TIME", code, since, "a blacklisted winner")  # fmt: skip
+        self._listed("CR-BLACKLISTED-BIDDER", "TENDER_LIST", "BIDDER_ORG_CODE",
+                     "DATA_TIMESTAMP", code, since, "a blacklisted bidder")  # fmt: skip
+        _, sec = self._take()
+        award = self._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]
+        a = award["record"]
+        vio = self.g.record("VIOLATING_LAWS_RULES_INFO", {
+            "BODY_CODE": a["WIN_BIDDER_CODE"], "BODY_NAME": a["WIN_BIDDER_NAME"],
+            "VIOLATING_CODE": self.g.v.guid(), "BODY_ROLE": "03",
+            **{f: a[f] for f in SECTION_LINKS}})  # fmt: skip
+        since = vio["record"]["CONFINED_START"] = _shift(a["NOTICE_SEND_TIME"], -30)
+        vio["record"]["CONFINED_END"] = _shift(a["NOTICE_SEND_TIME"], 335)
+        self.records.append(vio)
+        code = a["WIN_BIDDER_CODE"]
+        self._listed("CR-RESTRICTED-WINNER", "WIN_RESULT_ANNO", "WIN_BIDDER_CODE",
+                     "NOTICE_SEND_TIME", code, since, "a restricted winner")  # fmt: skip
+        tp, sec = self._take()
+        bid = self._bids(sec)[-1]
+        code = bid["record"]["BIDDER_ORG_CODE"]
+        for p in self._of("TENDER_PROJECT", TENDER_PROJECT_CODE=tp):
+            p["record"]["TENDER_AGENCY_CODE"] = code
+        for b in self._of("TENDER_LIST", TENDER_PROJECT_CODE=tp, BIDDER_ORG_CODE=code):
+            self._say("CR-AGENT-BIDS", b, "the agency also bids")
+        _, sec = self._take()
+        bid = self._bids(sec)[-1]
+        expert = self._of("BID_EVALUATION_EXPERT", BID_SECTION_CODE=sec)[0]["record"]
+        employer = bid["record"]["BIDDER_NAME"]
+        if not self._set_all("EXPERT_EVALUATION", expert["ID_CARD"], COMPANY=employer):
+            self.records.append(self.g.record("EXPERT_EVALUATION", {
+                "ID_CARD": expert["ID_CARD"], "_person_id": expert["ID_CARD"],
+                "EXPERT_NAME": expert["EXPERT_NAME"], "COMPANY": employer}))  # fmt: skip
+        for e in self._of("BID_EVALUATION_EXPERT", ID_CARD=expert["ID_CARD"]):
+            s = e["record"]["BID_SECTION_CODE"]  # every section this expert evaluates
+            for b in self._of("TENDER_LIST", BID_SECTION_CODE=s, BIDDER_NAME=employer):
+                self._say("CR-EXPERT-EMPLOYER", b, "an expert employed by a bidder")
+
+
+PATTERNS: list[Callable[[Planter], None]] = [
+    Planter.timelines,
+    Planter.bonds,
+    Planter.procedures,
+    Planter.collusion,
+    Planter.credit,
+]
+
+
+def plant(g: Generator, records: list[Record], times: int = 1) -> list[Planted]:
+    """Plant every pattern ``times`` times into ``records`` (changed in place)."""
+    p = Planter(g, records)
+    for _ in range(times):
+        for pattern in PATTERNS:
+            pattern(p)
+    return p.planted
