@@ -31,9 +31,10 @@ from hub.config import (
 from hub.ingest.pipeline import ingest_file
 from hub.mapping import load_mapping
 from hub.package import testpki
+from hub.query.fates import Window
 from hub.store.engine import Store, open_store
 from hub.store.models import AuditEntry, CurrentRecord, RecordRef, RecordVersion, SyncRun
-from hub.supervise.findings import check
+from hub.supervise.findings import check, listing, review
 from tests.legacy import with_dotted_update_time
 from tests.packkit import NOW, RECEIVER
 from tests.webkit import serving
@@ -88,6 +89,13 @@ def node(database_url: str, tmp_path: Path, run: Any) -> Iterator[Node]:
         == 0
     )
     ingest_file(store, batch, "county-dongshan")
+    # what the defects cause (a section whose rejected bids leave fewer than three) was
+    # reviewed already: the findings page lists open findings
+    check(store)
+    with store.read() as conn:
+        earlier = [f["id"] for f in listing(conn, Window(limit=100)).rows]
+    for fid in earlier:
+        review(store, fid, "县中心已补报投标人名单", "test")
     # one candidates' publicity of one day (the law asks three): a supervision finding
     lines = [json.loads(x) for x in batch.read_text("utf-8").splitlines()]
     pub = next(r for r in lines if r["dataset"] == "TENDER_CANDIDATE_ANNOUNCE")

@@ -83,3 +83,41 @@ def test_every_dimension_counts_what_happened(store: Store, tmp_path: Path) -> N
 def _one(store: Store) -> list[dict[str, Any]]:
     with store.read() as conn:
         return scores(conn, source="county-a")
+
+
+@BACKENDS
+def test_comprehensiveness_and_the_html_report(store: Store, tmp_path: Path, run: Any) -> None:
+    recs = Generator(seed=8).batch(6)  # stamped March 2024: every section is long due
+    sections = sorted(r["record"]["BID_SECTION_CODE"] for r in recs if r["dataset"] == "SECTION")
+    ended = {r["record"]["BID_SECTION_CODE"] for r in recs
+             if r["dataset"] == "TENDER_ABNORMITY_REPORT"}  # fmt: skip
+    open_ = [s for s in sections if s not in ended]
+    # one section's award and another's evaluation report never arrive
+    no_award, no_report = open_[0], open_[1]
+    kept = [
+        r for r in recs
+        if not (r["dataset"] == "WIN_RESULT_ANNO" and r["record"]["BID_SECTION_CODE"] == no_award)
+        and not (r["dataset"] == "EVALUATION_REPORT"
+                 and r["record"]["BID_SECTION_CODE"] == no_report)
+    ]  # fmt: skip
+    ingest_file(store, _write(tmp_path, "night", kept), "county-a")
+    [row] = _one(store)
+    assert row["comprehensiveness"] == round((len(sections) - 2) / len(sections), 4)
+    with store.read() as conn:
+        from hub.supervise.coverage import coverage
+
+        c = coverage(conn)["county-a"]
+    assert (c.due, c.complete) == (len(sections), len(sections) - 2)
+    assert c.missing == {"WIN_RESULT_ANNO": 1, "EVALUATION_REPORT": 1}
+    assert {e["section"] for e in c.examples} == {no_award, no_report}
+    # not yet due: a section announced today owes nothing
+    with store.read() as conn:
+        assert coverage(conn, now=datetime(2024, 3, 2, tzinfo=UTC))["county-a"].due == 0
+    # the report: one file, nothing fetched, each county's charts and what failed
+    out = tmp_path / "q" / "quality.html"
+    res = run("quality", "--report", str(out))
+    assert res.exit_code == 0, res.output
+    html = out.read_text("utf-8")
+    assert "county-a" in html and html.count("<svg") == 1 and "全面性" in html
+    assert no_award in html and "中标结果" in html  # the drill-down names the section
+    assert "<script" not in html and "<link" not in html and "src=" not in html

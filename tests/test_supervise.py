@@ -299,3 +299,19 @@ def test_a_finding_about_a_withdrawn_record_is_cleared(store: Store, tmp_path: P
     assert check(store).opened == 1
     _ingest(store, tmp_path, [_delete(pub, 90)], "withdrawn")  # the county withdraws it
     assert check(store).cleared == 1 and _open(store) == []
+
+
+def test_a_clean_batch_of_10000_transactions_yields_no_finding(
+    store: Store, tmp_path: Path
+) -> None:
+    # 2,450 tendering projects and the deals of every other domain around them: 10,076
+    # transactions (distinct UNIFIED_DEAL_CODEs), about 190,000 records
+    recs = Generator(seed=11).batch(2450)
+    deals = {r["record"]["UNIFIED_DEAL_CODE"] for r in recs if "UNIFIED_DEAL_CODE" in r["record"]}
+    assert len(deals) >= 10_000
+    _ingest(store, tmp_path, recs, "clean")
+    got = check(store)
+    found = _open(store)
+    print(f"{len(deals)} transactions, {len(recs)} records, {got.looked} judgements: "
+          f"{len(found)} finding(s)")  # fmt: skip
+    assert got.looked > 200_000 and found == [], found[:5]

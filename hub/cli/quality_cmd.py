@@ -27,6 +27,12 @@ def _pct(v: float | None) -> str:
     show_default=True,
     help="Timeliness: a record arrives within this many hours of its DATA_TIMESTAMP.",
 )
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a self-contained HTML report: charts per source and the drill-down.",
+)
 @config_option
 @format_option
 def quality_cmd(
@@ -34,37 +40,49 @@ def quality_cmd(
     since: str | None,
     until: str | None,
     sla_hours: float,
+    report: Path | None,
     config_path: Path | None,
     out_format: str,
 ) -> None:
-    """Data quality per source and month: 完整性 completeness, 合规性 compliance, 准确性
-    accuracy, 及时性 timeliness (p50, p95, share within the SLA), 修复率 repair rate.
-    The formulas: docs/supervision.md."""
+    """Data quality per source and month: 全面性 comprehensiveness, 完整性 completeness, 合规性
+    compliance, 准确性 accuracy, 及时性 timeliness (p50, p95, share within the SLA), 修复率
+    repair rate. The formulas: docs/supervision.md."""
+    from hub.supervise.coverage import coverage  # noqa: PLC0415
     from hub.supervise.quality import scores  # noqa: PLC0415
+    from hub.supervise.report import build  # noqa: PLC0415
 
     cfg, store = store_for(config_path)
+    start, end = parse_when(since), parse_when(until)
     try:
         with store.read() as conn:
-            rows = scores(conn, parse_when(since), parse_when(until), source, sla_hours,
-                          cfg.console.timezone)  # fmt: skip
+            rows = scores(conn, start, end, source, sla_hours, cfg.console.timezone)
+            if report:
+                title = f"数据质量 Data quality · {cfg.node.name}"
+                html = build(conn, rows, coverage(conn, source), since=start, until=end,
+                             sla_hours=sla_hours, title=title)  # fmt: skip
+                report.parent.mkdir(parents=True, exist_ok=True)
+                report.write_text(html, "utf-8")
     finally:
         store.dispose()
     if out_format == "json":
         print_json(rows)
         return
     t = Table(
-        "source", "month", "records", "完整性", "合规性", "准确性", "及时性",
+        "source", "month", "records", "全面性", "完整性", "合规性", "准确性", "及时性",
         "p50 h", "p95 h", "修复率",
         title=f"data quality ({len(rows)} source-month(s); SLA {sla_hours:g} h)",
     )  # fmt: skip
     for r in rows:
         t.add_row(
-            r["source"], r["month"], f"{r['records']:,}", _pct(r["completeness"]),
+            r["source"], r["month"], f"{r['records']:,}", _pct(r["comprehensiveness"]),
+            _pct(r["completeness"]),
             _pct(r["compliance"]), _pct(r["accuracy"]), _pct(r["timeliness"]),
             "—" if r["timely_p50_h"] is None else f"{r['timely_p50_h']:,.1f}",
             "—" if r["timely_p95_h"] is None else f"{r['timely_p95_h']:,.1f}",
             f"{_pct(r['repair_rate'])} ({r['repaired']}/{r['to_repair']})",
         )  # fmt: skip
     Console().print(t)
+    if report:
+        click.echo(f"wrote {report}: charts per source, and what failed by field and rule")
     if not rows:
         click.echo("no runs in that window")

@@ -43,7 +43,10 @@ SECTION_CHILDREN = [
 def engineering(g: Generator, out: list[Record], n_sections: int) -> None:
     region = g.v.region()
     g.serial += 1
-    pcode = f"E{region}{g.v.base:%y%m%d}{g.serial % 10000:04d}"
+    # CEB: E + division + yyMMdd + a 4-digit serial of the division's projects that day
+    # (a serial over the whole batch wrapped at 10,000 and two projects shared a code)
+    n = g.projects_in[region] = g.projects_in.get(region, 0) + 1
+    pcode = f"E{region}{g.v.base:%y%m%d}{n:04d}"
     tcode = pcode + "001"
     owner, owner_code = g.rng.choice(g.owners)
     agency, agency_code = g.rng.choice(g.agents)
@@ -105,7 +108,10 @@ def engineering(g: Generator, out: list[Record], n_sections: int) -> None:
         sctx, offers = bids.tender(g, sctx, est)  # the winner's context, and every bid
         sctx["GUARANTEE_AMOUNT"] = multi["MARGIN_AMOUNT"]
         expert, expert_id, _ = g.rng.choice(g.experts)
+        g.sections_made += 1
         for day, name in enumerate(SECTION_CHILDREN, start=10):
+            if name == "TENDER_ABNORMITY_REPORT" and g.sections_made % 8 != 1:
+                continue  # an irregularity is reported for one section in eight, not all
             per_bid = name in ("TENDER_LIST", "BID_DOC_CHARACT_CODE")
             for one in offers if per_bid else [sctx]:
                 if name == "BID_EVALUATION_EXPERT":

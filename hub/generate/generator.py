@@ -108,6 +108,8 @@ class Generator:
         ]
         self.last_section: dict[str, str] = {}
         self.entity_turn = 0
+        self.sections_made = 0
+        self.projects_in: dict[str, int] = {}  # projects per division: their codes' serial
 
     # -- field values -------------------------------------------------------------------
     def _code(self, f: FieldDef) -> str:

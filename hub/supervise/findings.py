@@ -63,19 +63,14 @@ def _touched(
     ids = list(conn.execute(q).scalars())
     if not ids or not keys:
         return set(), [], len(ids), max(ids, default=after)
-    written: set[Key] = set()
-    gone: list[Key] = []
-    q = (
-        select(VER.c.dataset, VER.c.business_key, CUR.c.deleted)
-        .join(CUR, (CUR.c.dataset == VER.c.dataset) & (CUR.c.business_key == VER.c.business_key))
-        .where(VER.c.run_id.in_(ids))
+    of_runs = select(VER.c.dataset, VER.c.business_key).where(VER.c.run_id.in_(ids))
+    written: set[Key] = {(ds, key) for ds, key in conn.execute(of_runs).all()}
+    # a delete's version is the record's current one: deleted by these runs
+    versions = select(VER.c.id).where(VER.c.run_id.in_(ids))
+    q = select(CUR.c.dataset, CUR.c.business_key).where(
+        CUR.c.deleted.is_(True), CUR.c.version_id.in_(versions)
     )
-    for ds, key, deleted in conn.execute(q).all():
-        k = (ds, key)
-        if k not in written:
-            written.add(k)
-            if deleted:
-                gone.append(k)
+    gone: list[Key] = [(ds, key) for ds, key in conn.execute(q).all()]
     return written, gone, len(ids), max(ids)
 
 

@@ -10,8 +10,9 @@
 - 修复率 repair rate: rejected or quarantined records later accepted (replayed, or sent
   again corrected).
 
-全面性 (received / expected) needs what was announced upstream and batch sequence numbers,
-which the hub does not receive yet: it is not scored.
+- 全面性 comprehensiveness (hub.supervise.coverage): of the sections a source announced,
+  those whose later stages arrived when due; scored per source over all its sections, and
+  repeated on each of its months.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, and_, distinct, exists, func, select
 
 from hub.store.engine import utc
 from hub.store.models import Finding, IssueRow, Quarantine, RecordVersion, SyncRun, table
+from hub.supervise.coverage import coverage
 
 RUN, ISSUE, Q, VER, F = (
     table(SyncRun), table(IssueRow), table(Quarantine), table(RecordVersion), table(Finding)
@@ -106,7 +108,12 @@ def scores(
         _repaired(conn, part, month_of, out)
         _delays(conn, part, month_of, out, tz, sla_hours)
     _findings(conn, out, tz)
-    return [s.as_row(sla_hours) for _, s in sorted(out.items())]
+    cover = coverage(conn, source)
+    rows = [s.as_row(sla_hours) for _, s in sorted(out.items())]
+    for row in rows:
+        c = cover.get(row["source"])
+        row["comprehensiveness"] = c.share if c else None
+    return rows
 
 
 def _parts(ids: list[int], n: int = 5000) -> list[list[int]]:
