@@ -106,6 +106,7 @@ class RecordVersion(Base):
             postgresql_where=text("sender_key IS NOT NULL"),
             sqlite_where=text("sender_key IS NOT NULL"),
         ),
+        Index("ix_version_run", "run_id"),  # what a run wrote (findings, quality)
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     dataset: Mapped[str] = mapped_column(String(64))

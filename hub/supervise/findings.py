@@ -63,14 +63,18 @@ def _touched(
     ids = list(conn.execute(q).scalars())
     if not ids or not keys:
         return set(), [], len(ids), max(ids, default=after)
-    of_runs = select(VER.c.dataset, VER.c.business_key).where(VER.c.run_id.in_(ids))
-    written: set[Key] = {(ds, key) for ds, key in conn.execute(of_runs).all()}
-    # a delete's version is the record's current one: deleted by these runs
+    # the records whose current version these runs wrote (a version older than the current
+    # one changed nothing to judge), and which of them the runs deleted
     versions = select(VER.c.id).where(VER.c.run_id.in_(ids))
-    q = select(CUR.c.dataset, CUR.c.business_key).where(
-        CUR.c.deleted.is_(True), CUR.c.version_id.in_(versions)
+    q = select(CUR.c.dataset, CUR.c.business_key, CUR.c.deleted).where(
+        CUR.c.version_id.in_(versions)
     )
-    gone: list[Key] = [(ds, key) for ds, key in conn.execute(q).all()]
+    written: set[Key] = set()
+    gone: list[Key] = []
+    for ds, key, deleted in conn.execute(q).all():
+        written.add((ds, key))
+        if deleted:
+            gone.append((ds, key))
     return written, gone, len(ids), max(ids)
 
 
@@ -171,6 +175,8 @@ def _known(conn: Connection, looked: list[Looked]) -> dict[tuple[str, ...], tupl
     """The findings already kept for the records judged now: one read per thousand records
     (findings are few; judged pairs are many)."""
     out: dict[tuple[str, ...], tuple[int, str]] = {}
+    if conn.execute(select(F.c.id).limit(1)).first() is None:
+        return out  # none kept yet (a new node's first check): nothing to read
     for part in parts(sorted({(x.end.dataset, x.end.key) for x in looked}), BATCH):
         for r in conn.execute(
             select(F.c.id, F.c.status, F.c.rule, F.c.dataset, F.c.business_key,
