@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from hub.generate.generator import Generator, Record
 
 
+NOT_ENOUGH = (
+    "not enough transactions to plant every pattern in sections of its own: "
+    "--plant N needs about 40 × N transactions (-n)"
+)
 SECTION_LINKS = ("TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODE")
 
 
@@ -92,7 +96,7 @@ class Planter:
             return code, self._of("SECTION", TENDER_PROJECT_CODE=code)[0]["record"][
                 "BID_SECTION_CODE"
             ]
-        raise UsageError("not enough transactions to plant every pattern: generate more (-n)")
+        raise UsageError(NOT_ENOUGH)
 
     def _bids(self, section: str) -> list[Record]:
         bids = self._of("TENDER_LIST", BID_SECTION_CODE=section)
@@ -175,7 +179,7 @@ class Planter:
         purchases = [c for c in self._of("CORRECTION_ITEM") if self._key(c) not in self.used]
         self.used |= {self._key(c) for c in (*complaints[:2], *purchases[:1])}
         if len(complaints) < 2 or not purchases:
-            raise UsageError("not enough transactions to plant every pattern: generate more (-n)")
+            raise UsageError(NOT_ENOUGH)
         c = complaints[0]["record"]
         c["ACCEPT_DATE"] = _workdays(c["COMPLAINT_DATE"], 4)
         c["HANDLE_DATE"] = _workdays(c["ACCEPT_DATE"], 10)
@@ -198,7 +202,7 @@ class Planter:
             c["record"]["DATA_TIMESTAMP"] = _shift(start, 32)
             self._say("TL-PURCHASE-CONTRACT", c, "signed 31 days after the result")
             return
-        raise UsageError("not enough transactions to plant every pattern: generate more (-n)")
+        raise UsageError(NOT_ENOUGH)
 
     # -- bidding behaviour ---------------------------------------------------------------
     def collusion(self) -> None:
