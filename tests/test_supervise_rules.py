@@ -210,3 +210,134 @@ def test_price_screens(
     check(store)
     found = {f["rule"] for f in _open(store)}
     assert found == ({rule} if rule else set()), found
+
+
+# -- every interval and ratio rule of the packs at its boundary ------------------------------
+def _rules(kind: str) -> list[Any]:
+    from hub.supervise.pack import load_packs
+
+    return [r for p in load_packs() for r in p.rule if r.kind == kind]
+
+
+def _nth_day(start: str, n: int, working: bool, like: str) -> str:
+    """The day ``n`` (working) days after ``start``, laid out like ``like``, at noon."""
+    from datetime import date, timedelta
+
+    import chinese_calendar
+
+    day = date(int(start[:4]), int(start[4:6]), int(start[6:8]))
+    if not working:
+        day += timedelta(days=n)
+    while working and n:
+        day += timedelta(days=1)
+        n -= chinese_calendar.is_workday(day)
+    return (f"{day:%Y%m%d}" + "120000")[: len(like)]
+
+
+def _partners(recs: list[Rec], end: Rec, start_side: Any, end_side: Any) -> list[Rec]:
+    if start_side.dataset == end_side.dataset:
+        return [end]
+    codes = set(str(end["record"].get(end_side.link, "")).split(";")) - {""}
+    return [
+        r for r in recs
+        if r["dataset"] == start_side.dataset
+        and codes & set(str(r["record"].get(start_side.link, "")).split(";"))
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule", _rules("interval"), ids=lambda r: r.id)
+@pytest.mark.parametrize("breaks", [False, True], ids=["at", "beyond"])
+def test_every_interval_rule_at_its_boundary(
+    store: Store, tmp_path: Path, rule: Any, breaks: bool
+) -> None:
+    recs = _clean(store, tmp_path, 8)
+    s, e = rule.start, rule.end
+    end = next(
+        r for r in recs
+        if r["dataset"] == e.dataset and r["record"].get(e.field)
+        and all(p["record"].get(s.field) for p in _partners(recs, r, s, e))
+        and _partners(recs, r, s, e)
+    )  # fmt: skip
+    starts = sorted(p["record"][s.field][:8] for p in _partners(recs, end, s, e))
+    lo, hi = rule.limits(None)
+    if lo is not None:  # at the minimum passes, a day short breaks it
+        value = _nth_day(starts[-1], lo - breaks, rule.working_days, end["record"][e.field])
+    else:  # at the maximum passes, a day more breaks it
+        value = _nth_day(starts[0], hi + breaks, rule.working_days, end["record"][e.field])
+    _ingest(store, tmp_path, [_modify(end, **{e.field: value})], "edge")
+    check(store)
+    found = {f["business_key"] for f in _open(store, rule.id)}
+    assert found == ({_key(end)} if breaks else set()), (rule.id, value, starts)
+
+
+@pytest.mark.parametrize("rule", _rules("ratio"), ids=lambda r: r.id)
+@pytest.mark.parametrize("breaks", [False, True], ids=["at", "beyond"])
+def test_every_ratio_rule_at_its_boundary(
+    store: Store, tmp_path: Path, rule: Any, breaks: bool
+) -> None:
+    recs = _clean(store, tmp_path, 4)
+    v, b = rule.value, rule.base
+    value = next(r for r in recs if r["dataset"] == v.dataset and r["record"].get(v.field))
+    bases = [float(p["record"][b.field]) for p in _partners(recs, value, b, v)]
+    amount = min(bases) * (rule.max_ratio + (0.0001 if breaks else 0))
+    fields = {v.field: f"{amount:.2f}", **({v.unit: "0"} if v.unit else {})}
+    _ingest(store, tmp_path, [_modify(value, **fields)], "edge")
+    check(store)
+    found = {f["business_key"] for f in _open(store, rule.id)}
+    assert found == ({_key(value)} if breaks else set()), (rule.id, amount, bases)
+
+
+@pytest.mark.parametrize("rule", _rules("same_value"), ids=lambda r: r.id)
+def test_every_same_value_rule_fires_on_two_equal_values(
+    store: Store, tmp_path: Path, rule: Any
+) -> None:
+    recs = _clean(store, tmp_path, 2)
+    g = rule.among
+    section = _first(recs, "TENDER_LIST")["record"]["BID_SECTION_CODE"]
+    a, b = sorted((r for r in recs if r["dataset"] == g.dataset
+                   and r["record"].get(g.link) == section), key=_key)[:2]  # fmt: skip
+    _ingest(store, tmp_path, [_modify(b, **{g.field: a["record"][g.field]})], "same")
+    check(store)
+    assert {f["business_key"] for f in _open(store, rule.id)} == {_key(b)}
+
+
+@pytest.mark.parametrize(("ends_days", "fires"), [(0, False), (1, True)])
+def test_a_restriction_ends_on_its_last_day(
+    store: Store, tmp_path: Path, ends_days: int, fires: bool
+) -> None:
+    # CONFINED_END is the first day without the restriction: ending on the award's day
+    # means the award was free of it
+    recs = _clean(store, tmp_path)
+    award = _first(recs, "WIN_RESULT_ANNO")["record"]
+    g = Generator(seed=79)
+    vio = g.record("VIOLATING_LAWS_RULES_INFO", {
+        "BODY_CODE": award["WIN_BIDDER_CODE"], "BODY_NAME": award["WIN_BIDDER_NAME"],
+        "VIOLATING_CODE": g.v.guid(), "BODY_ROLE": "03",
+        **{f: award[f] for f in ("TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODE")},
+    })  # fmt: skip
+    vio["record"]["CONFINED_START"] = _day(award["NOTICE_SEND_TIME"], -100)
+    vio["record"]["CONFINED_END"] = _day(award["NOTICE_SEND_TIME"], ends_days)
+    _ingest(store, tmp_path, [vio], "restriction")
+    check(store)
+    found = _open(store, "CR-RESTRICTED-WINNER")
+    assert bool(found) == fires
+    if fires:
+        assert {f["evidence"]["listed"]["dataset"] for f in found} == {"VIOLATING_LAWS_RULES_INFO"}
+
+
+@pytest.mark.parametrize(("listed_days", "fires"), [(0, True), (1, False)])
+def test_a_blacklisted_bidder_as_of_the_bid(
+    store: Store, tmp_path: Path, listed_days: int, fires: bool
+) -> None:
+    recs = _clean(store, tmp_path, 1)
+    bid = _first(recs, "TENDER_LIST")["record"]
+    g = Generator(seed=80)
+    entry = g.record("BLACK_LIST", {
+        "BODY_CODE": bid["BIDDER_ORG_CODE"], "BODY_NAME": bid["BIDDER_NAME"],
+        "BLACKLIST_CODE": g.v.guid(), "BODY_ROLE": "03", "REVOCATION_STATUS": "0"})  # fmt: skip
+    entry["record"]["RECORD_DATE"] = _day(bid["DATA_TIMESTAMP"], listed_days)
+    _ingest(store, tmp_path, [entry], "blacklist")
+    check(store)
+    found = {f["business_key"] for f in _open(store, "CR-BLACKLISTED-BIDDER")}
+    mine = _key(_first(recs, "TENDER_LIST"))
+    assert (mine in found) == fires
