@@ -341,3 +341,26 @@ def test_a_blacklisted_bidder_as_of_the_bid(
     found = {f["business_key"] for f in _open(store, "CR-BLACKLISTED-BIDDER")}
     mine = _key(_first(recs, "TENDER_LIST"))
     assert (mine in found) == fires
+
+
+@pytest.mark.parametrize(("sections", "fires"), [(7, False), (8, True)])
+def test_a_ring_of_four_firms_winning_by_turns(
+    store: Store, tmp_path: Path, sections: int, fires: bool
+) -> None:
+    from hub.generate import plant_market
+    from hub.generate.plant import Planter
+
+    g = Generator(seed=31)
+    recs = g.batch(24)
+    p = Planter(g, recs)
+    plant_market.ring(p, members=4, sections=sections)  # the lowest bid goes round the four
+    _ingest(store, tmp_path, recs, "night")
+    check(store)
+    found = _open(store, "BID-ROTATION")
+    assert bool(found) == fires, found
+    if fires:
+        [f] = found
+        e = f["evidence"]
+        assert e["observed"] == 8 and len(e["firms"]) == 4 and len(set(e["winners"].values())) == 4
+        assert e["expected"] < 1 and "第三十九条" in e["law"]
+        assert {p.key for p in p.planted if p.rule == "BID-ROTATION"} == {f["business_key"]}

@@ -203,7 +203,9 @@ def entities(g: Generator, out: list[Record]) -> None:
     for ds in sorted(g.d.datasets.values(), key=lambda x: int(x.data_no)):
         if ds.library in ("entities", "experts"):
             use = person_ctx if ds.name.startswith("INDIVIDUAL_") else ctx
-            out.append(g.record(ds.name, expert_ctx if ds.library == "experts" else use))
+            # sent again a round later (an update), never the same content twice
+            again = i // len(g.people)
+            out.append(g.record(ds.name, expert_ctx if ds.library == "experts" else use, again))
 
 
 def oversight(g: Generator, out: list[Record], section_ctx: dict[str, str]) -> None:

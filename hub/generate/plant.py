@@ -8,14 +8,13 @@ precision; docs/supervision.md).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-import chinese_calendar
-
 from hub.errors import UsageError
+from hub.generate import plant_market as market
+from hub.generate.plant_dates import _shift, _workdays
 from hub.reconcile.keys import key_plans
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ NOT_ENOUGH = (
     "not enough transactions to plant every pattern in sections of its own: "
     "--plant N needs about 40 × N transactions (-n)"
 )
-SECTION_LINKS = ("TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODE")
 
 
 @dataclass(frozen=True)
@@ -40,34 +38,13 @@ class Planted:
         return asdict(self)
 
 
-def _day(value: str) -> dt.date:
-    return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-
-
-def _at(day: dt.date, like: str) -> str:
-    """A date in the layout of ``like`` (yyyyMMdd, …HHmm or …HHmmss), at noon."""
-    return (f"{day:%Y%m%d}" + "120000")[: len(like)]
-
-
-def _shift(value: str, days: int) -> str:
-    return _at(_day(value) + dt.timedelta(days=days), value)
-
-
-def _workdays(value: str, n: int) -> str:
-    """The ``n``th working day after the date, by China's official calendar."""
-    day = _day(value)
-    while n:
-        day += dt.timedelta(days=1)
-        n -= chinese_calendar.is_workday(day)
-    return _at(day, value)
-
-
 class Planter:
     def __init__(self, g: Generator, records: list[Record]) -> None:
         self.g, self.records = g, records
         self.keys = key_plans(g.d)
         self.planted: list[Planted] = []
         self.used: set[str] = set()  # tender projects a pattern has taken
+        self.marked: set[str] = set()  # firms and experts a pattern changed elsewhere
 
     # -- finding records ---------------------------------------------------------------
     def _of(self, dataset: str, **match: str) -> list[Record]:
@@ -205,123 +182,22 @@ class Planter:
         raise UsageError(NOT_ENOUGH)
 
     # -- bidding behaviour ---------------------------------------------------------------
-    def collusion(self) -> None:
-        _, sec = self._take(min_bids=4)
-        bids = self._bids(sec)
-        for b in bids[2:]:  # the two lowest left: the award stands on too few
-            self.records.remove(b)
-        award = self._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]
-        self._say("BID-FEWER-THAN-3", award, "an award with 2 bids")
-        for rule, dataset, field in (
-            ("BID-SAME-PRICE", "TENDER_LIST", "BID_PRICE"),
-            ("BID-SAME-MACHINE", "BID_DOC_CHARACT_CODE", "MAC_ADDRESS"),
-            ("BID-SAME-FILE", "BID_DOC_CHARACT_CODE", "BID_DOCUMENT_MD5"),
-            ("BID-SAME-MANAGER", "TENDER_LIST", "PM_CODE"),
-        ):
-            _, sec = self._take()
-            a, b = sorted(self._of(dataset, BID_SECTION_CODE=sec), key=self._key)[-2:]
-            b["record"][field] = a["record"][field]
-            self._say(rule, b, f"two bidders with one {field}")
-        _, sec = self._take()
-        a, b = self._bids(sec)[-2:]
-        phone = f"1390591{len(self.planted):04d}"
-        for r in (a, b):
-            code, name = r["record"]["BIDDER_ORG_CODE"], r["record"]["BIDDER_NAME"]
-            if not self._set_all("LEGAL_PERSON_BASE", code, REPRESENT_PHONE=phone):
-                self.records.append(self.g.record("LEGAL_PERSON_BASE", {
-                    "LEGAL_CODE": code, "LEGAL_NAME": name, "_org_code": code,
-                    "LEGAL_ROLE": "03", "REPRESENT_PHONE": phone}))  # fmt: skip
-        codes = {a["record"]["BIDDER_ORG_CODE"], b["record"]["BIDDER_ORG_CODE"]}
-        for s in self._of("SECTION"):  # every section where both bid shows it
-            bids = self._of("TENDER_LIST", BID_SECTION_CODE=s["record"]["BID_SECTION_CODE"])
-            pair = [r for r in bids if r["record"]["BIDDER_ORG_CODE"] in codes]
-            if len(pair) == 2:
-                self._say("BID-SHARED-PHONE", max(pair, key=self._key), "one phone, two bidders")
-        _, sec = self._take()
-        bids = self._bids(sec)
-        low = float(bids[0]["record"]["BID_PRICE"])
-        step = round(low * 0.01)  # 1% apart: regular, yet not too close (BID-LOW-VARIANCE)
-        for i, r in enumerate(bids):
-            r["record"]["BID_PRICE"] = f"{low + step * i:.2f}"
-        self._say("BID-PROGRESSION", min(bids, key=self._key), f"prices {step} apart")
-        _, sec = self._take(min_bids=5)
-        bids = self._bids(sec)
-        low = float(bids[0]["record"]["BID_PRICE"])
-        for r, step in zip(bids, (0, 130, 410, 520, 790, 960), strict=False):
-            r["record"]["BID_PRICE"] = f"{low + step:.2f}"
-        self._say("BID-LOW-VARIANCE", min(bids, key=self._key), "five prices within 0.1%")
-
-    def _listed(self, rule: str, dataset: str, field: str, date: str, code: str,
-                since: str, what: str) -> None:  # fmt: skip
-        """Every record where the listed company takes part on or after the listing: the
-        company bids and wins elsewhere in the batch too."""
-        for r in self._of(dataset):
-            rec = r["record"]
-            if rec.get(field) == code and rec.get(date) and _day(rec[date]) >= _day(since):
-                self._say(rule, r, what)
-
-    # -- credit and conflicts of interest -----------------------------------------------
-    def credit(self) -> None:
-        _, sec = self._take()
-        award = self._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]
-        a = award["record"]
-        blk = self.g.record("BLACK_LIST", {
-            "BODY_CODE": a["WIN_BIDDER_CODE"], "BODY_NAME": a["WIN_BIDDER_NAME"],
-            "BLACKLIST_CODE": self.g.v.guid(), "BODY_ROLE": "03",
-            "REVOCATION_STATUS": "0"})  # fmt: skip
-        since = blk["record"]["RECORD_DATE"] = _shift(a["NOTICE_SEND_TIME"], -20)
-        self.records.append(blk)
-        code = a["WIN_BIDDER_CODE"]
-        self._listed("CR-BLACKLISTED-WINNER", "WIN_RESULT_ANNO", "WIN_BIDDER_CODE",
-                     "NOTICE_SEND_TIME", code, since, "a blacklisted winner")  # fmt: skip
-        self._listed("CR-BLACKLISTED-BIDDER", "TENDER_LIST", "BIDDER_ORG_CODE",
-                     "DATA_TIMESTAMP", code, since, "a blacklisted bidder")  # fmt: skip
-        _, sec = self._take()
-        award = self._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]
-        a = award["record"]
-        vio = self.g.record("VIOLATING_LAWS_RULES_INFO", {
-            "BODY_CODE": a["WIN_BIDDER_CODE"], "BODY_NAME": a["WIN_BIDDER_NAME"],
-            "VIOLATING_CODE": self.g.v.guid(), "BODY_ROLE": "03",
-            **{f: a[f] for f in SECTION_LINKS}})  # fmt: skip
-        since = vio["record"]["CONFINED_START"] = _shift(a["NOTICE_SEND_TIME"], -30)
-        vio["record"]["CONFINED_END"] = _shift(a["NOTICE_SEND_TIME"], 335)
-        self.records.append(vio)
-        code = a["WIN_BIDDER_CODE"]
-        self._listed("CR-RESTRICTED-WINNER", "WIN_RESULT_ANNO", "WIN_BIDDER_CODE",
-                     "NOTICE_SEND_TIME", code, since, "a restricted winner")  # fmt: skip
-        tp, sec = self._take()
-        bid = self._bids(sec)[-1]
-        code = bid["record"]["BIDDER_ORG_CODE"]
-        for p in self._of("TENDER_PROJECT", TENDER_PROJECT_CODE=tp):
-            p["record"]["TENDER_AGENCY_CODE"] = code
-        for b in self._of("TENDER_LIST", TENDER_PROJECT_CODE=tp, BIDDER_ORG_CODE=code):
-            self._say("CR-AGENT-BIDS", b, "the agency also bids")
-        _, sec = self._take()
-        bid = self._bids(sec)[-1]
-        expert = self._of("BID_EVALUATION_EXPERT", BID_SECTION_CODE=sec)[0]["record"]
-        employer = bid["record"]["BIDDER_NAME"]
-        if not self._set_all("EXPERT_EVALUATION", expert["ID_CARD"], COMPANY=employer):
-            self.records.append(self.g.record("EXPERT_EVALUATION", {
-                "ID_CARD": expert["ID_CARD"], "_person_id": expert["ID_CARD"],
-                "EXPERT_NAME": expert["EXPERT_NAME"], "COMPANY": employer}))  # fmt: skip
-        for e in self._of("BID_EVALUATION_EXPERT", ID_CARD=expert["ID_CARD"]):
-            s = e["record"]["BID_SECTION_CODE"]  # every section this expert evaluates
-            for b in self._of("TENDER_LIST", BID_SECTION_CODE=s, BIDDER_NAME=employer):
-                self._say("CR-EXPERT-EMPLOYER", b, "an expert employed by a bidder")
 
 
 PATTERNS: list[Callable[[Planter], None]] = [
     Planter.timelines,
     Planter.bonds,
     Planter.procedures,
-    Planter.collusion,
-    Planter.credit,
+    market.collusion,
+    market.credit,
 ]
 
 
 def plant(g: Generator, records: list[Record], times: int = 1) -> list[Planted]:
     """Plant every pattern ``times`` times into ``records`` (changed in place)."""
     p = Planter(g, records)
+    for _ in range(times):  # rings first: they change who bids, which the others list
+        market.ring(p)
     for _ in range(times):
         for pattern in PATTERNS:
             pattern(p)

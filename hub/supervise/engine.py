@@ -22,10 +22,11 @@ from hub.supervise.interval import interval
 from hub.supervise.pack import Pack
 from hub.supervise.parties import shared
 from hub.supervise.reading import Key, Looked, Seen
+from hub.supervise.rings import rotation
 from hub.supervise.screens import screen
 
 KINDS = {"interval": interval, "count": count, "same_value": same_value, "ratio": ratio,
-         "listed": listed, "shared": shared, "screen": screen}  # fmt: skip
+         "listed": listed, "shared": shared, "screen": screen, "rotation": rotation}  # fmt: skip
 
 
 def evaluate(conn: Connection, packs: list[Pack], touched: set[Key] | None) -> list[Looked]:

@@ -22,8 +22,9 @@ from hub.tomlfile import read_toml
 PLACEHOLDERS = {"days", "start", "end", "min_days", "max_days", "start_record", "end_record",
                 "link", "count", "min_count", "value", "records", "unit", "ratio", "max_ratio",
                 "amount", "base", "code", "party", "listed", "since", "cv", "max_cv",
-                "prices"}  # fmt: skip
-KIND = Literal["interval", "count", "same_value", "ratio", "listed", "shared", "screen"]
+                "prices", "expected"}  # fmt: skip
+KIND = Literal["interval", "count", "same_value", "ratio", "listed", "shared", "screen",
+               "rotation"]  # fmt: skip
 
 
 class _Frozen(BaseModel):
@@ -139,6 +140,8 @@ class Rule(_Frozen):
     # screen: a statistical screen over the values of ``among`` (the bids of a section)
     screen: Literal["progression", "cv"] | None = None
     max_cv: float | None = Field(default=None, gt=0)
+    # rotation: ``members`` firms bidding together in min_count sections, winning by turns
+    members: int | None = Field(default=None, ge=2, le=6)
     # count: fewer than min_count records of ``count`` per link code where ``when`` exists
     count: Group | None = None
     when: Group | None = None
@@ -160,6 +163,7 @@ class Rule(_Frozen):
             "listed": ("party", "listing"),
             "shared": ("left", "right"),
             "screen": ("among", "screen", "min_count"),
+            "rotation": ("among", "when", "members", "min_count"),
         }[self.kind]
         missing = [n for n in need if getattr(self, n) is None]
         if missing:
@@ -172,6 +176,11 @@ class Rule(_Frozen):
                 raise ValueError("a rule across two data sets names the link field of each side")
         if self.kind in ("same_value", "screen") and not (self.among and self.among.field):
             raise ValueError(f"a {self.kind} rule names the field compared: among.field")
+        if self.kind == "rotation" and not (
+            self.among and self.among.field and self.when and self.when.field
+        ):
+            raise ValueError("a rotation rule names the bidder field (among.field) and the "
+                             "winner field (when.field)")  # fmt: skip
         if self.kind == "screen" and self.screen == "cv" and self.max_cv is None:
             raise ValueError("a cv screen needs max_cv")
         v, b = self.value, self.base

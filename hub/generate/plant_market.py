@@ -1,0 +1,154 @@
+"""Planted patterns of the market: a ring of firms winning by turns, collusion in one
+section, and the credit and conflict-of-interest checks (a blacklisted or restricted
+winner, an agency that bids, an expert employed by a bidder).  See plant.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub.generate.plant_dates import _day, _shift
+
+SECTION_LINKS = ("TENDER_PROJECT_CODE", "BID_SECTION_CODE", "UNIFIED_DEAL_CODE")
+
+if TYPE_CHECKING:
+    from hub.generate.plant import Planter
+
+
+def ring(p: Planter, members: int = 4, sections: int = 8) -> None:
+    """Four firms bid together in eight sections, the lowest bid going round them."""
+    ring = p.g.rng.sample(p.g.companies, members)
+    codes = {c for _, c in ring}
+    outsiders = [f for f in p.g.companies if f[1] not in codes]
+    taken = [p._take(min_bids=members)[1] for _ in range(sections)]
+    for i, sec in enumerate(taken):
+        bids = p._bids(sec)  # lowest first
+        turn = ring[i % members :] + ring[: i % members]  # the lowest goes to firm i
+        here = {b["record"]["BIDDER_ORG_CODE"] for b in bids}
+        others = iter(f for f in outsiders if f[1] not in here)
+        firms = turn + [next(others) for _ in bids[members:]]
+        # each bid and its bid file become the firm's (matched before any is renamed)
+        docs = {d["record"]["BIDDER_ORG_CODE"]: d
+                for d in p._of("BID_DOC_CHARACT_CODE", BID_SECTION_CODE=sec)}  # fmt: skip
+        for b, (name, code) in zip(bids, firms, strict=True):
+            for r in (b, docs.get(b["record"]["BIDDER_ORG_CODE"])):
+                if r is not None:
+                    r["record"].update(BIDDER_NAME=name, BIDDER_ORG_CODE=code)
+        award = p._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]["record"]
+        award.update(WIN_BIDDER_NAME=turn[0][0], WIN_BIDDER_CODE=turn[0][1])
+    first = min(taken)
+    award = p._of("WIN_RESULT_ANNO", BID_SECTION_CODE=first)[0]
+    p._say("BID-ROTATION", award, f"{members} firms win {sections} sections by turns")
+
+
+def collusion(p: Planter) -> None:
+    _, sec = p._take(min_bids=4)
+    bids = p._bids(sec)
+    for b in bids[2:]:  # the two lowest left: the award stands on too few
+        p.records.remove(b)
+    award = p._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]
+    p._say("BID-FEWER-THAN-3", award, "an award with 2 bids")
+    for rule, dataset, field in (
+        ("BID-SAME-PRICE", "TENDER_LIST", "BID_PRICE"),
+        ("BID-SAME-MACHINE", "BID_DOC_CHARACT_CODE", "MAC_ADDRESS"),
+        ("BID-SAME-FILE", "BID_DOC_CHARACT_CODE", "BID_DOCUMENT_MD5"),
+        ("BID-SAME-MANAGER", "TENDER_LIST", "PM_CODE"),
+    ):
+        _, sec = p._take()
+        a, b = sorted(p._of(dataset, BID_SECTION_CODE=sec), key=p._key)[-2:]
+        b["record"][field] = a["record"][field]
+        p._say(rule, b, f"two bidders with one {field}")
+    while True:  # two firms no earlier phone was given to
+        _, sec = p._take()
+        a, b = p._bids(sec)[-2:]
+        pair = {a["record"]["BIDDER_ORG_CODE"], b["record"]["BIDDER_ORG_CODE"]}
+        if not pair & p.marked:
+            p.marked |= pair
+            break
+    phone = f"1390591{len(p.planted):04d}"
+    for r in (a, b):
+        code, name = r["record"]["BIDDER_ORG_CODE"], r["record"]["BIDDER_NAME"]
+        if not p._set_all("LEGAL_PERSON_BASE", code, REPRESENT_PHONE=phone):
+            p.records.append(p.g.record("LEGAL_PERSON_BASE", {
+                "LEGAL_CODE": code, "LEGAL_NAME": name, "_org_code": code,
+                "LEGAL_ROLE": "03", "REPRESENT_PHONE": phone}))  # fmt: skip
+    codes = {a["record"]["BIDDER_ORG_CODE"], b["record"]["BIDDER_ORG_CODE"]}
+    for s in p._of("SECTION"):  # every section where both bid shows it
+        bids = p._of("TENDER_LIST", BID_SECTION_CODE=s["record"]["BID_SECTION_CODE"])
+        both = [r for r in bids if r["record"]["BIDDER_ORG_CODE"] in codes]
+        if len(both) == 2:
+            p._say("BID-SHARED-PHONE", max(both, key=p._key), "one phone, two bidders")
+    _, sec = p._take()
+    bids = p._bids(sec)
+    low = float(bids[0]["record"]["BID_PRICE"])
+    step = round(low * 0.01)  # 1% apart: regular, yet not too close (BID-LOW-VARIANCE)
+    for i, r in enumerate(bids):
+        r["record"]["BID_PRICE"] = f"{low + step * i:.2f}"
+    p._say("BID-PROGRESSION", min(bids, key=p._key), f"prices {step} apart")
+    _, sec = p._take(min_bids=5)
+    bids = p._bids(sec)
+    low = float(bids[0]["record"]["BID_PRICE"])
+    for r, step in zip(bids, (0, 130, 410, 520, 790, 960), strict=False):
+        r["record"]["BID_PRICE"] = f"{low + step:.2f}"
+    p._say("BID-LOW-VARIANCE", min(bids, key=p._key), "five prices within 0.1%")
+
+
+def _listed(p: Planter, rule: str, dataset: str, field: str, date: str, code: str,
+            since: str, what: str) -> None:  # fmt: skip
+    """Every record where the listed company takes part on or after the listing: the
+    company bids and wins elsewhere in the batch too."""
+    for r in p._of(dataset):
+        rec = r["record"]
+        if rec.get(field) == code and rec.get(date) and _day(rec[date]) >= _day(since):
+            p._say(rule, r, what)
+
+
+# -- credit and conflicts of interest -----------------------------------------------
+def _list_a_winner(p: Planter, dataset: str, **fields: str) -> tuple[dict[str, str], Any]:
+    """The award of a fresh section, and a record of ``dataset`` listing its winner."""
+    _, sec = p._take()
+    a = p._of("WIN_RESULT_ANNO", BID_SECTION_CODE=sec)[0]["record"]
+    entry = p.g.record(dataset, {"BODY_CODE": a["WIN_BIDDER_CODE"], "BODY_ROLE": "03",
+                                 "BODY_NAME": a["WIN_BIDDER_NAME"], **fields})  # fmt: skip
+    p.records.append(entry)
+    return a, entry
+
+
+def credit(p: Planter) -> None:
+    a, blk = _list_a_winner(p, "BLACK_LIST", BLACKLIST_CODE=p.g.v.guid(), REVOCATION_STATUS="0")
+    since = blk["record"]["RECORD_DATE"] = _shift(a["NOTICE_SEND_TIME"], -20)
+    code = a["WIN_BIDDER_CODE"]
+    _listed(p, "CR-BLACKLISTED-WINNER", "WIN_RESULT_ANNO", "WIN_BIDDER_CODE",
+                 "NOTICE_SEND_TIME", code, since, "a blacklisted winner")  # fmt: skip
+    _listed(p, "CR-BLACKLISTED-BIDDER", "TENDER_LIST", "BIDDER_ORG_CODE",
+                 "DATA_TIMESTAMP", code, since, "a blacklisted bidder")  # fmt: skip
+    a, vio = _list_a_winner(p, "VIOLATING_LAWS_RULES_INFO", VIOLATING_CODE=p.g.v.guid())
+    for f in SECTION_LINKS:  # a violation names the section it was found in
+        vio["record"][f] = a[f]
+    since = vio["record"]["CONFINED_START"] = _shift(a["NOTICE_SEND_TIME"], -30)
+    vio["record"]["CONFINED_END"] = _shift(a["NOTICE_SEND_TIME"], 335)
+    code = a["WIN_BIDDER_CODE"]
+    _listed(p, "CR-RESTRICTED-WINNER", "WIN_RESULT_ANNO", "WIN_BIDDER_CODE",
+                 "NOTICE_SEND_TIME", code, since, "a restricted winner")  # fmt: skip
+    tp, sec = p._take()
+    bid = p._bids(sec)[-1]
+    code = bid["record"]["BIDDER_ORG_CODE"]
+    for project in p._of("TENDER_PROJECT", TENDER_PROJECT_CODE=tp):
+        project["record"]["TENDER_AGENCY_CODE"] = code
+    for b in p._of("TENDER_LIST", TENDER_PROJECT_CODE=tp, BIDDER_ORG_CODE=code):
+        p._say("CR-AGENT-BIDS", b, "the agency also bids")
+    while True:  # an expert no earlier pattern moved
+        _, sec = p._take()
+        bid = p._bids(sec)[-1]
+        expert = p._of("BID_EVALUATION_EXPERT", BID_SECTION_CODE=sec)[0]["record"]
+        if expert["ID_CARD"] not in p.marked:
+            p.marked.add(expert["ID_CARD"])
+            break
+    employer = bid["record"]["BIDDER_NAME"]
+    if not p._set_all("EXPERT_EVALUATION", expert["ID_CARD"], COMPANY=employer):
+        p.records.append(p.g.record("EXPERT_EVALUATION", {
+            "ID_CARD": expert["ID_CARD"], "_person_id": expert["ID_CARD"],
+            "EXPERT_NAME": expert["EXPERT_NAME"], "COMPANY": employer}))  # fmt: skip
+    for e in p._of("BID_EVALUATION_EXPERT", ID_CARD=expert["ID_CARD"]):
+        s = e["record"]["BID_SECTION_CODE"]  # every section this expert evaluates
+        for b in p._of("TENDER_LIST", BID_SECTION_CODE=s, BIDDER_NAME=employer):
+            p._say("CR-EXPERT-EMPLOYER", b, "an expert employed by a bidder")
