@@ -55,11 +55,12 @@ def quality_cmd(
     start, end = parse_when(since), parse_when(until)
     try:
         with store.read() as conn:
-            rows = scores(conn, start, end, source, sla_hours, cfg.console.timezone)
+            cover = coverage(conn, source)  # read once for the table and the report
+            rows = scores(conn, start, end, source, sla_hours, cfg.console.timezone, cover)
             if report:
                 title = f"数据质量 Data quality · {cfg.node.name}"
-                html = build(conn, rows, coverage(conn, source), since=start, until=end,
-                             sla_hours=sla_hours, title=title)  # fmt: skip
+                html = build(conn, rows, cover, since=start, until=end, sla_hours=sla_hours,
+                             title=title)  # fmt: skip
                 report.parent.mkdir(parents=True, exist_ok=True)
                 report.write_text(html, "utf-8")
     finally:

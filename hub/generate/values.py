@@ -26,10 +26,6 @@ WORKS = [
 ]
 OWNER_KINDS = ["城市建设投资集团有限公司", "建设发展有限公司"]
 AGENCY_KINDS = ["招标代理有限公司", "工程咨询有限公司"]
-TEXT = (
-    "本项目按照国家有关法律法规组织实施，资金已落实，具备招标条件。投标人须具备相应资质，"
-    "近三年无重大违法记录，信誉良好。"
-)
 
 
 class Values:
@@ -79,11 +75,6 @@ class Values:
 
     def work(self) -> str:
         return self.rng.choice(PLACES) + self.rng.choice(WORKS)
-
-    def text(self, limit: int | None) -> str:
-        n = self.rng.randrange(20, len(TEXT))
-        t = TEXT[:n]
-        return t if limit is None else t[:limit]
 
     def moment(self, days_after: int = 0) -> datetime:
         return self.base + timedelta(days=days_after, minutes=self.rng.randrange(0, 600))

@@ -41,7 +41,7 @@ def listed(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
         named = {k[1] for k in seen.scope(li.dataset)}
         if li.lifted:
             named |= {k[1] for k in seen.scope(li.lifted.dataset)}
-        codes = {r.content.get(li.field) for r in seen.every(li.dataset).values() if r.key in named}
+        codes = {c for c, rs in entries.items() if any(r.key in named for r in rs)}
         if codes:
             every = seen.every(party.dataset)
             keys |= {k for k, r in every.items() if r.content.get(party.field) in codes}

@@ -5,8 +5,9 @@ reads) and returns, for everything a rule looked at, whether it broke the rule a
 evidence.  Each kind lives in a module of its own: ``interval`` (days or working days between
 two dates), ``groups`` (``count``: too few bids; ``same_value``: equal values in a section),
 ``amounts`` (``ratio``: a bond against the estimate), ``credit`` (``listed``: a party on a
-blacklist on the event's date), ``parties`` (``shared``: one party on two sides) and
-``screens`` (``screen``: price patterns).
+blacklist on the event's date), ``parties`` (``shared``: one party on two sides),
+``screens`` (``screen``: price patterns) and ``rings`` (``rotation``: firms winning by
+turns across sections).
 """
 
 from __future__ import annotations

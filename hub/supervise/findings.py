@@ -136,7 +136,7 @@ def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]
         for x in looked:
             rid, ds, key, ods, okey = x.ident
             row = known.get(x.ident)
-            if x.broken:
+            if x.broken:  # opened, opened again after a correction, or its evidence updated
                 values = {
                     "pack": x.pack, "severity": x.rule.severity, "source": x.end.source,
                     "event_day": x.event_day, "message": x.message,
@@ -154,16 +154,17 @@ def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]
                     opened += 1
                 else:
                     conn.execute(update(F).where(F.c.id == row[0]).values(**values))
-            elif row is not None and row[1] != "cleared":
-                conn.execute(
-                    update(F).where(F.c.id == row[0]).values(status="cleared", cleared_at=now)
-                )
-                cleared += 1
-        # a record judged whole: its kept findings of that rule not found again are cleared
-        whole = {(x.rule.id, x.end.dataset, x.end.key) for x in looked if x.complete}
+        # a kept finding is cleared once, when its pair passed now, or when its record was
+        # judged whole (complete) by its rule and the pair was not found again
         still = {x.ident for x in looked if x.broken}
+        passed = {x.ident for x in looked if not x.broken}
+        whole = {(x.rule.id, x.end.dataset, x.end.key) for x in looked if x.complete}
         for ident, (fid, status) in known.items():
-            if ident[:3] in whole and ident not in still and status != "cleared":
+            if (
+                status != "cleared"
+                and ident not in still
+                and (ident in passed or ident[:3] in whole)
+            ):
                 conn.execute(
                     update(F).where(F.c.id == fid).values(status="cleared", cleared_at=now)
                 )

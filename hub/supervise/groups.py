@@ -12,17 +12,8 @@ from itertools import combinations
 from string import Template
 from typing import Any
 
-from hub.supervise.pack import Group, Rule
-from hub.supervise.reading import Looked, Rec, Seen, day_of
-
-
-def _codes(seen: Seen, groups: list[Group]) -> set[str]:
-    """The link codes of the touched records of these groups' data sets."""
-    return seen.touched_codes(list(groups))
-
-
-def _members(seen: Seen, g: Group, codes: set[str]) -> dict[str, list[Rec]]:
-    return seen.group(g, codes)
+from hub.supervise.pack import Rule
+from hub.supervise.reading import Looked, Rec, Seen, stamped_in_force
 
 
 def _say(rule: Rule, **values: Any) -> str:
@@ -31,14 +22,14 @@ def _say(rule: Rule, **values: Any) -> str:
 
 def count(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     assert rule.count is not None and rule.when is not None and rule.min_count is not None
-    codes = _codes(seen, [rule.count, rule.when])
-    counted, events = _members(seen, rule.count, codes), _members(seen, rule.when, codes)
+    codes = seen.touched_codes([rule.count, rule.when])
+    counted, events = seen.group(rule.count, codes), seen.group(rule.when, codes)
     out = []
     for code, whens in sorted(events.items()):
         members = counted.get(code, [])
         for w in whens:
             n = len(members)
-            if not _in_force(rule, w):
+            if not stamped_in_force(rule, w):
                 continue
             looked = Looked(rule, pack, w, w, code, broken=n < rule.min_count)
             if looked.broken:
@@ -56,9 +47,9 @@ def count(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
 def same_value(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     g = rule.among
     assert g is not None and g.field is not None
-    codes = _codes(seen, [g])
+    codes = seen.touched_codes([g])
     out = []
-    for code, members in sorted(_members(seen, g, codes).items()):
+    for code, members in sorted(seen.group(g, codes).items()):
         # every member judged whole (a kept finding of a pair no longer equal is cleared);
         # only members with one value are paired, as of the later record of the pair
         out += [Looked(rule, pack, m, m, code, False, complete=True) for m in members]
@@ -68,7 +59,7 @@ def same_value(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
                 alike.setdefault(_num(v), []).append(r)
         for a, b in (p for same in alike.values() for p in combinations(same, 2)):
             sa, sb = (str(r.content.get("DATA_TIMESTAMP") or "") for r in (a, b))
-            if not _in_force(rule, a if sa > sb else b):
+            if not stamped_in_force(rule, a if sa > sb else b):
                 continue
             va = a.content.get(g.field)
             looked = Looked(rule, pack, a, b, code, broken=True)
@@ -80,12 +71,6 @@ def same_value(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
             looked.message = _say(rule, link=code, value=va, records=f"{a.key} and {b.key}")
             out.append(looked)
     return out
-
-
-def _in_force(rule: Rule, r: Rec) -> bool:
-    """Group rules are judged as of the record's own date (its DATA_TIMESTAMP)."""
-    day = day_of(r.content.get("DATA_TIMESTAMP"))
-    return day is not None and rule.in_force.covers(day)
 
 
 def _num(v: str) -> str:

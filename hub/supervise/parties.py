@@ -8,7 +8,7 @@ from __future__ import annotations
 from string import Template
 
 from hub.supervise.pack import Member, Rule
-from hub.supervise.reading import Key, Looked, Rec, Seen, day_of, links
+from hub.supervise.reading import Key, Looked, Rec, Seen, links, stamped_in_force
 
 
 def _norm(v: object) -> str:
@@ -56,7 +56,7 @@ def shared(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
                 by_value.setdefault(x[1], []).append(a)
         for b in rs:
             y = rv.get((b.dataset, b.key))
-            if y is None or not _in_force(rule, b):
+            if y is None or not stamped_in_force(rule, b):
                 continue
             for a in by_value.get(y[1], []):
                 if (a.dataset, a.key) == (b.dataset, b.key) or (same_side and a.key >= b.key):
@@ -79,8 +79,3 @@ def shared(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
                 )  # fmt: skip
                 out.append(looked)
     return out
-
-
-def _in_force(rule: Rule, r: Rec) -> bool:
-    day = day_of(r.content.get("DATA_TIMESTAMP"))
-    return day is not None and rule.in_force.covers(day)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, select
 
 from hub.store.keyfilter import key_in, parts
 from hub.store.models import CurrentRecord, RecordRef, RecordVersion, table
-from hub.supervise.pack import Group, Rule, Side
+from hub.supervise.pack import Rule
 
 CUR, VER, REF = table(CurrentRecord), table(RecordVersion), table(RecordRef)
 Key = tuple[str, str]  # (data set, business key)
@@ -101,8 +101,25 @@ def _all_keys(conn: Connection, dataset: str) -> Iterator[Key]:
         yield (r.dataset, r.business_key)
 
 
+class Linked(Protocol):
+    """What links records: a data set and the field holding the link code (a rule's Side,
+    Group, Amount or Member)."""
+
+    @property
+    def dataset(self) -> str: ...
+
+    @property
+    def link(self) -> str | None: ...
+
+
+def stamped_in_force(rule: Rule, r: Rec) -> bool:
+    """A rule over a group is judged as of the record's own date (its DATA_TIMESTAMP)."""
+    day = day_of(r.content.get("DATA_TIMESTAMP"))
+    return day is not None and rule.in_force.covers(day)
+
+
 def keyed_pairs(
-    seen: Seen, start: Side | Group | Any, end: Side | Group | Any
+    seen: Seen, start: Linked, end: Linked
 ) -> tuple[dict[Key, Rec], set[tuple[Key, Key, str]]]:
     """Pairs (start record, end record, link code) of two data sets linked by a code, from
     every touched record on either side to its partners; and the records read."""
@@ -123,7 +140,7 @@ def keyed_pairs(
 
 
 def each_pair(
-    seen: Seen, start: Any, end: Any, judge: Callable[[Rec, Rec, str | None], Looked | None]
+    seen: Seen, start: Linked, end: Linked, judge: Callable[[Rec, Rec, str | None], Looked | None]
 ) -> list[Looked]:
     """``judge(start record, end record, link code)`` over what a rule reads: each touched
     record of one data set, or every linked pair across two."""
@@ -137,12 +154,12 @@ def each_pair(
     ]  # fmt: skip
 
 
-def links(rec: Rec, side: Side | Group | Any) -> list[str]:
+def links(rec: Rec, side: Linked) -> list[str]:
     v = rec.content.get(side.link or "")
     return [x for x in v.split(";") if x] if isinstance(v, str) else []
 
 
-def partners(conn: Connection, side: Side | Group | Any, values: set[str]) -> dict[str, set[Key]]:
+def partners(conn: Connection, side: Linked, values: set[str]) -> dict[str, set[Key]]:
     """Records of ``side``'s data set whose link field holds one of ``values``."""
     out: dict[str, set[Key]] = {}
     for part in parts(sorted(values), BATCH):
@@ -164,10 +181,10 @@ class Seen:
     cache: dict[Key, Rec] = field(default_factory=dict)
     # the members of link codes per (data set, link field): seven rules read the bids of
     # the same sections, and read them once
-    groups: dict[tuple[str, str], dict[str, list[Rec]]] = field(default_factory=dict)
-    codes: dict[tuple[tuple[str, str], ...], set[str]] = field(default_factory=dict)
+    groups: dict[tuple[str, str | None], dict[str, list[Rec]]] = field(default_factory=dict)
+    codes: dict[tuple[tuple[str, str | None], ...], set[str]] = field(default_factory=dict)
 
-    def group(self, side: Any, codes: set[str]) -> dict[str, list[Rec]]:
+    def group(self, side: Linked, codes: set[str]) -> dict[str, list[Rec]]:
         """The current records of ``side``'s data set holding each code in its link field,
         sorted by key; codes without any left out."""
         memo = self.groups.setdefault((side.dataset, side.link), {})
@@ -180,7 +197,7 @@ class Seen:
                 memo[c] = sorted(got, key=lambda r: r.key)
         return {c: memo[c] for c in codes if memo[c]}
 
-    def touched_codes(self, sides: list[Any]) -> set[str]:
+    def touched_codes(self, sides: list[Linked]) -> set[str]:
         """The link codes the touched records of these sides' data sets hold."""
         ident = tuple((s.dataset, s.link) for s in sides)
         if ident not in self.codes:

@@ -14,9 +14,8 @@ import statistics
 from decimal import Decimal, InvalidOperation
 from string import Template
 
-from hub.supervise.groups import _codes, _in_force, _members
 from hub.supervise.pack import Rule
-from hub.supervise.reading import Looked, Rec, Seen
+from hub.supervise.reading import Looked, Rec, Seen, stamped_in_force
 
 
 def _prices(rule: Rule, members: list[Rec]) -> list[tuple[Decimal, Rec]]:
@@ -45,12 +44,12 @@ def _progression(prices: list[tuple[Decimal, Rec]]) -> list[tuple[Decimal, Rec]]
 def screen(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     assert rule.among is not None and rule.min_count is not None
     out = []
-    for code, members in sorted(_members(seen, rule.among, _codes(seen, [rule.among])).items()):
+    for code, members in sorted(seen.group(rule.among, seen.touched_codes([rule.among])).items()):
         prices = _prices(rule, members)
         if len(prices) < rule.min_count or not prices:
             continue
         last = max((r for _, r in prices), key=lambda r: str(r.content.get("DATA_TIMESTAMP")))
-        if not _in_force(rule, last):
+        if not stamped_in_force(rule, last):
             continue
         values = [float(p) for p, _ in prices]
         hit: list[tuple[Decimal, Rec]] | None = None
