@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from hub.store.keyfilter import parts
+from hub.store.keyfilter import custom_plans, parts, values_in
 from hub.store.models import CurrentRecord, RecordRef, table
 
 CUR, REF = table(CurrentRecord), table(RecordRef)
@@ -62,6 +62,7 @@ def coverage(
     examples: int = 10,
 ) -> dict[str, Coverage]:
     """全面性 per source (sources that announced no section are left out)."""
+    custom_plans(conn)
     cutoff = f"{(now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=grace_days):%Y%m%d%H%M%S}"
     q = select(CUR.c.source, CUR.c.business_key, CUR.c.data_timestamp).where(
         CUR.c.dataset == "SECTION", CUR.c.deleted.is_(False)
@@ -80,7 +81,7 @@ def coverage(
     for part in parts(sorted(due), 5000):
         rows = conn.execute(
             select(REF.c.value, REF.c.dataset)
-            .where(REF.c.field == "BID_SECTION_CODE", REF.c.value.in_(part),
+            .where(REF.c.field == "BID_SECTION_CODE", values_in(REF.c.value, part),
                    REF.c.dataset.in_([*STAGES, ENDED]))
             .distinct()
         ).all()  # fmt: skip

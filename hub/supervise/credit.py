@@ -10,7 +10,8 @@ import datetime as dt
 from string import Template
 
 from hub.supervise.pack import Listing, Rule
-from hub.supervise.reading import Key, Looked, Rec, Seen, day_of
+from hub.supervise.reading import Key, Looked, Rec, day_of
+from hub.supervise.seen import Seen
 
 REVOKED = ("REVOCATION_STATUS", "1")
 

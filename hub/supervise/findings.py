@@ -22,7 +22,7 @@ from hub.errors import UsageError
 from hub.query.fates import Page, Window, _between, _page
 from hub.store import audit
 from hub.store.engine import Store
-from hub.store.keyfilter import key_in, parts
+from hub.store.keyfilter import custom_plans, key_in, parts
 from hub.store.models import (
     CurrentRecord,
     Finding,
@@ -31,9 +31,10 @@ from hub.store.models import (
     SyncRun,
     table,
 )
-from hub.supervise.engine import evaluate
+from hub.supervise.engine import collector_paused, evaluate, fields_read
 from hub.supervise.pack import Pack, load_packs
-from hub.supervise.reading import BATCH, Key, Looked
+from hub.supervise.reading import Key, Looked
+from hub.supervise.seen import BATCH, touched
 
 F, CURSOR, RUN, VER = table(Finding), table(SuperviseCursor), table(SyncRun), table(RecordVersion)
 CUR = table(CurrentRecord)
@@ -48,34 +49,16 @@ class Checked:
     cleared: int
 
 
-def _touched(
-    conn: Connection, after: int, keys: bool = True
-) -> tuple[set[Key], list[Key], int, int]:
-    """Records written by runs finished after run ``after`` (``keys``: else none are read),
-    those of them deleted now, the runs' count and newest id."""
-    # a run still going holds the cursor back: its records are judged once it has finished
+def _runs(conn: Connection, after: int) -> list[int]:
+    """Runs finished after run ``after``; a run still going holds the cursor back (its
+    records are judged once it has finished)."""
     going = conn.execute(
         select(func.min(RUN.c.id)).where(RUN.c.id > after, RUN.c.status == "running")
     ).scalar()
     q = select(RUN.c.id).where(RUN.c.id > after, RUN.c.status != "running")
     if going is not None:
         q = q.where(RUN.c.id < going)
-    ids = list(conn.execute(q).scalars())
-    if not ids or not keys:
-        return set(), [], len(ids), max(ids, default=after)
-    # the records whose current version these runs wrote (a version older than the current
-    # one changed nothing to judge), and which of them the runs deleted
-    versions = select(VER.c.id).where(VER.c.run_id.in_(ids))
-    q = select(CUR.c.dataset, CUR.c.business_key, CUR.c.deleted).where(
-        CUR.c.version_id.in_(versions)
-    )
-    written: set[Key] = set()
-    gone: list[Key] = []
-    for ds, key, deleted in conn.execute(q).all():
-        written.add((ds, key))
-        if deleted:
-            gone.append((ds, key))
-    return written, gone, len(ids), max(ids)
+    return list(conn.execute(q).scalars())
 
 
 def check(
@@ -87,17 +70,22 @@ def check(
 ) -> Checked:
     packs = load_packs() if packs is None else packs
     now = now or datetime.now(UTC)
-    with store.read() as conn:
+    with collector_paused(), store.read() as conn:
+        custom_plans(conn)
         after = conn.execute(
             select(CURSOR.c.last_run_id).where(CURSOR.c.name == CURSOR_NAME)
         ).scalar()
-        # --all judges every current record: the runs' keys are not needed, only their count
-        touched, gone, runs, newest = _touched(conn, -1 if full else int(after or 0), keys=not full)
-        if not full and not touched:
-            return Checked(runs, 0, 0, 0)
-        looked = evaluate(conn, packs, None if full else touched)
-        if full:
+        runs = _runs(conn, -1 if full else int(after or 0))
+        if not runs and not full:
+            return Checked(0, 0, 0, 0)  # nothing new: nothing written either
+        newest = max(runs, default=int(after or 0))
+        if full:  # every current record, and every deleted one
+            looked = evaluate(conn, packs, None)
             gone = _deleted(conn)
+        else:
+            wrote = touched(conn, runs, fields_read(packs))
+            looked = evaluate(conn, packs, wrote) if wrote.current or wrote.deleted else []
+            gone = list(wrote.deleted)
     opened, cleared = _store(store, looked, now)
     cleared += _clear_deleted(store, gone, now)
     with store.write() as conn:
@@ -106,7 +94,7 @@ def check(
             conn.execute(insert(CURSOR).values(**row))
         else:
             conn.execute(update(CURSOR).where(CURSOR.c.name == CURSOR_NAME).values(**row))
-    return Checked(runs, len(looked), opened, cleared)
+    return Checked(len(runs), len(looked), opened, cleared)
 
 
 def _deleted(conn: Connection) -> list[Key]:
@@ -133,43 +121,55 @@ def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]
     opened = cleared = 0
     with store.write() as conn:
         known = _known(conn, looked)
-        for x in looked:
+        for x in (x for x in looked if x.broken):
+            # opened, opened again after a correction, or its evidence updated
             rid, ds, key, ods, okey = x.ident
             row = known.get(x.ident)
-            if x.broken:  # opened, opened again after a correction, or its evidence updated
-                values = {
-                    "pack": x.pack, "severity": x.rule.severity, "source": x.end.source,
-                    "event_day": x.event_day, "message": x.message,
-                    "evidence": orjson.dumps(x.evidence).decode(),
-                }  # fmt: skip
-                if row is None:
-                    conn.execute(insert(F).values(
-                        rule=rid, dataset=ds, business_key=key, other_dataset=ods,
-                        other_key=okey, status="open", found_at=now, **values,
-                    ))  # fmt: skip
-                    opened += 1
-                elif row[1] == "cleared":  # broken again after a correction
-                    conn.execute(update(F).where(F.c.id == row[0]).values(
-                        status="open", found_at=now, cleared_at=None, **values))  # fmt: skip
-                    opened += 1
-                else:
-                    conn.execute(update(F).where(F.c.id == row[0]).values(**values))
-        # a kept finding is cleared once, when its pair passed now, or when its record was
-        # judged whole (complete) by its rule and the pair was not found again
-        still = {x.ident for x in looked if x.broken}
-        passed = {x.ident for x in looked if not x.broken}
-        whole = {(x.rule.id, x.end.dataset, x.end.key) for x in looked if x.complete}
-        for ident, (fid, status) in known.items():
-            if (
-                status != "cleared"
-                and ident not in still
-                and (ident in passed or ident[:3] in whole)
-            ):
-                conn.execute(
-                    update(F).where(F.c.id == fid).values(status="cleared", cleared_at=now)
-                )
-                cleared += 1
+            values = {
+                "pack": x.pack, "severity": x.rule.severity, "source": x.end.source,
+                "event_day": x.event_day, "message": x.message,
+                "evidence": orjson.dumps(x.evidence).decode(),
+            }  # fmt: skip
+            if row is None:
+                conn.execute(insert(F).values(
+                    rule=rid, dataset=ds, business_key=key, other_dataset=ods,
+                    other_key=okey, status="open", found_at=now, **values,
+                ))  # fmt: skip
+                opened += 1
+            elif row[1] == "cleared":  # broken again after a correction
+                conn.execute(update(F).where(F.c.id == row[0]).values(
+                    status="open", found_at=now, cleared_at=None, **values))  # fmt: skip
+                opened += 1
+            else:
+                conn.execute(update(F).where(F.c.id == row[0]).values(**values))
+        if known:
+            cleared = _clear(conn, looked, known, now)
     return opened, cleared
+
+
+def _clear(
+    conn: Connection,
+    looked: list[Looked],
+    known: dict[tuple[str, ...], tuple[int, str]],
+    now: datetime,
+) -> int:
+    """A kept finding is cleared once: when its pair passed now, or when its record was
+    judged whole (complete) by its rule and the pair was not found again."""
+    ends = {ident[:3] for ident in known}
+    still: set[tuple[str, ...]] = set()
+    passed: set[tuple[str, ...]] = set()
+    whole: set[tuple[str, ...]] = set()
+    for x in looked:
+        if (end := (x.rule.id, x.end.dataset, x.end.key)) in ends:
+            (still if x.broken else passed).add(x.ident)
+            if x.complete:
+                whole.add(end)
+    n = 0
+    for ident, (fid, status) in known.items():
+        if status != "cleared" and ident not in still and (ident in passed or ident[:3] in whole):
+            conn.execute(update(F).where(F.c.id == fid).values(status="cleared", cleared_at=now))
+            n += 1
+    return n
 
 
 def _known(conn: Connection, looked: list[Looked]) -> dict[tuple[str, ...], tuple[int, str]]:

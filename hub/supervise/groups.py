@@ -13,7 +13,8 @@ from string import Template
 from typing import Any
 
 from hub.supervise.pack import Rule
-from hub.supervise.reading import Looked, Rec, Seen, stamped_in_force
+from hub.supervise.reading import Looked, Rec, stamped_in_force
+from hub.supervise.seen import Seen
 
 
 def _say(rule: Rule, **values: Any) -> str:

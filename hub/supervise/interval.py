@@ -4,12 +4,14 @@ linked by a code, against min_days / max_days, as of the event's date."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from string import Template
 
 import chinese_calendar
 
 from hub.supervise.pack import Rule
-from hub.supervise.reading import Looked, Rec, Seen, day_of, each_pair, region_of
+from hub.supervise.reading import Looked, Rec, day_of, region_of
+from hub.supervise.seen import Seen, each_pair
 
 
 def judge(rule: Rule, pack: str, start: Rec, end: Rec, link: str | None) -> Looked | None:
@@ -40,6 +42,7 @@ def judge(rule: Rule, pack: str, start: Rec, end: Rec, link: str | None) -> Look
     return looked
 
 
+@functools.lru_cache(maxsize=8192)  # a night's complaints share their dates
 def working_days(a: dt.date, b: dt.date) -> int | None:
     """Working days after ``a`` up to ``b`` (the Nth working day after a date is day N), by
     China's official calendar with its make-up working days; None for a year it lacks."""

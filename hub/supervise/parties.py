@@ -8,7 +8,8 @@ from __future__ import annotations
 from string import Template
 
 from hub.supervise.pack import Member, Rule
-from hub.supervise.reading import Key, Looked, Rec, Seen, links, stamped_in_force
+from hub.supervise.reading import Key, Looked, Rec, links, stamped_in_force
+from hub.supervise.seen import Seen
 
 
 def _norm(v: object) -> str:
@@ -33,7 +34,11 @@ def shared(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     assert left is not None and right is not None
     codes = set(seen.touched_codes([left, right]))
     for m in (left, right):  # a looked-up record changed: the transactions naming it
-        changed = {k[1] for k in seen.scope(m.via.dataset)} if m.via and seen.touched else set()
+        changed = (
+            {k[1] for k in seen.scope(m.via.dataset)}
+            if m.via and seen.touched is not None
+            else set()
+        )
         if changed:  # (a scan of the side's data set: parties are not indexed yet)
             for r in seen.every(m.dataset).values():
                 if str(r.content.get(m.field) or "") in changed:

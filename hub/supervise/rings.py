@@ -19,7 +19,8 @@ from itertools import combinations
 from string import Template
 
 from hub.supervise.pack import Rule
-from hub.supervise.reading import Looked, Rec, Seen, links
+from hub.supervise.reading import Looked, Rec, links
+from hub.supervise.seen import Seen
 
 
 def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:

@@ -15,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 from string import Template
 
 from hub.supervise.pack import Rule
-from hub.supervise.reading import Looked, Rec, Seen, stamped_in_force
+from hub.supervise.reading import Looked, Rec, stamped_in_force
+from hub.supervise.seen import Seen
 
 
 def _prices(rule: Rule, members: list[Rec]) -> list[tuple[Decimal, Rec]]:
