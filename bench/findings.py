@@ -4,9 +4,11 @@ One run of `hub generate` (about 100,000 records, every statutory timeline kept)
 process, on one store: the ingest of that batch (the baseline), and ``findings.check`` over
 the records that run wrote (the incremental evaluation ``hub serve`` does each minute), and a
 full re-evaluation (``hub findings check --all``).  Printed: seconds, records/s and the ratio
-of each to the ingest.
+of each to the ingest.  ``--history N`` first ingests N earlier nights of the same generator
+(untimed), so the measured run lands in a store that already holds them: what grows with the
+store shows there.
 
-    .venv/bin/python bench/findings.py [--records 100000] [--pg]
+    .venv/bin/python bench/findings.py [--records 100000] [--pg] [--history N]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--pg", action="store_true", help="on the local PostgreSQL, not SQLite")
+    ap.add_argument("--history", type=int, default=0, help="earlier nights in the store first")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from hub.config import NodeConfig, StoreSection
@@ -43,7 +46,15 @@ def main() -> int:
         url = "postgresql+psycopg://postgres@127.0.0.1:5432/hubbench_findings"
     store = open_store(NodeConfig(store=StoreSection(url=url, data_dir=tmp / "data")))
     per_transaction = 71  # records per generated transaction, every library included
-    recs = Generator(seed=17).batch(max(1, args.records // per_transaction))
+    size = max(1, args.records // per_transaction)
+    g = Generator(seed=17)  # one market night after night, its codes running on
+    for i in range(args.history):
+        earlier = tmp / f"night-{i + 1}.jsonl"
+        write_batch(g.batch(size), earlier, "jsonl")
+        ingest_file(store, earlier, "county-bench")
+    if args.history:
+        check(store)
+    recs = g.batch(size)
     batch = tmp / "night.jsonl"
     n = write_batch(recs, batch, "jsonl")
     t = time.perf_counter()
@@ -57,7 +68,8 @@ def main() -> int:
     whole = time.perf_counter() - t
     store.dispose()
     where = "PostgreSQL" if args.pg else "SQLite"
-    print(f"{n:,} records ({res.counts.accepted:,} accepted) on {where}")
+    held = f", into a store holding {args.history} earlier night(s)" if args.history else ""
+    print(f"{n:,} records ({res.counts.accepted:,} accepted) on {where}{held}")
     print(f"{'step':<34}{'seconds':>9}{'records/s':>12}{'× ingest':>10}")
     for name, secs in (
         ("baseline: ingest", ingest),

@@ -203,9 +203,17 @@ def entities(g: Generator, out: list[Record]) -> None:
     for ds in sorted(g.d.datasets.values(), key=lambda x: int(x.data_no)):
         if ds.library in ("entities", "experts"):
             use = person_ctx if ds.name.startswith("INDIVIDUAL_") else ctx
-            # sent again a round later (an update), never the same content twice
+            # sent again a round later (an update), never the same content twice: a later
+            # DATA_TIMESTAMP, the rest as first sent (a company keeps its telephone and its
+            # address from one night to the next)
             again = i // len(g.people)
-            out.append(g.record(ds.name, expert_ctx if ds.library == "experts" else use, again))
+            rec = g.record(ds.name, expert_ctx if ds.library == "experts" else use, again)
+            ident = (ds.name, *(str(rec["record"].get(f)) for f in ds.business_key))
+            first = g.entities_sent.setdefault(ident, rec["record"])
+            stamp = rec["record"].get("DATA_TIMESTAMP")
+            if first is not rec["record"] and stamp:  # (without one: sent as made anew)
+                rec["record"] = {**first, "DATA_TIMESTAMP": stamp}
+            out.append(rec)
 
 
 def oversight(g: Generator, out: list[Record], section_ctx: dict[str, str]) -> None:

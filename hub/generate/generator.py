@@ -108,6 +108,7 @@ class Generator:
         ]
         self.last_section: dict[str, str] = {}
         self.entity_turn = 0
+        self.entities_sent: dict[tuple[str, ...], dict[str, str]] = {}  # as first sent
         self.sections_made = 0
         self.projects_in: dict[str, int] = {}  # projects per division: their codes' serial
 

@@ -14,15 +14,17 @@ if TYPE_CHECKING:
     from hub.generate.plant import Planter
 
 
-def ring(p: Planter, members: int = 4, sections: int = 8) -> None:
-    """Four firms bid together in eight sections, the lowest bid going round them."""
+def ring(p: Planter, members: int = 4, sections: int = 8, winners: int | None = None) -> None:
+    """Four firms bid together in eight sections, the lowest bid going round them (round the
+    first ``winners`` of them only, if given)."""
     ring = p.g.rng.sample(p.g.companies, members)
     codes = {c for _, c in ring}
     outsiders = [f for f in p.g.companies if f[1] not in codes]
     taken = [p._take(min_bids=members)[1] for _ in range(sections)]
     for i, sec in enumerate(taken):
         bids = p._bids(sec)  # lowest first
-        turn = ring[i % members :] + ring[: i % members]  # the lowest goes to firm i
+        lead, k = ring[: winners or members], i % (winners or members)
+        turn = lead[k:] + lead[:k] + ring[winners or members :]  # the lowest goes to firm k
         here = {b["record"]["BIDDER_ORG_CODE"] for b in bids}
         others = iter(f for f in outsiders if f[1] not in here)
         firms = turn + [next(others) for _ in bids[members:]]

@@ -122,7 +122,9 @@ def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]
     with store.write() as conn:
         known = _known(conn, looked)
         for x in (x for x in looked if x.broken):
-            # opened, opened again after a correction, or its evidence updated
+            # opened, opened again after a correction, or its evidence updated; a pair found
+            # twice in one evaluation is kept once (the later evidence wins), never inserted
+            # twice: that would fail the check on uq_finding at every look
             rid, ds, key, ods, okey = x.ident
             row = known.get(x.ident)
             values = {
@@ -131,10 +133,11 @@ def _store(store: Store, looked: list[Looked], now: datetime) -> tuple[int, int]
                 "evidence": orjson.dumps(x.evidence).decode(),
             }  # fmt: skip
             if row is None:
-                conn.execute(insert(F).values(
+                fid = conn.execute(insert(F).values(
                     rule=rid, dataset=ds, business_key=key, other_dataset=ods,
                     other_key=okey, status="open", found_at=now, **values,
-                ))  # fmt: skip
+                ).returning(F.c.id)).scalar_one()  # fmt: skip
+                known[x.ident] = (fid, "open")
                 opened += 1
             elif row[1] == "cleared":  # broken again after a correction
                 conn.execute(update(F).where(F.c.id == row[0]).values(

@@ -22,7 +22,7 @@ from hub.tomlfile import read_toml
 PLACEHOLDERS = {"days", "start", "end", "min_days", "max_days", "start_record", "end_record",
                 "link", "count", "min_count", "value", "records", "unit", "ratio", "max_ratio",
                 "amount", "base", "code", "party", "listed", "since", "cv", "max_cv",
-                "prices", "expected"}  # fmt: skip
+                "prices", "expected", "chance"}  # fmt: skip
 KIND = Literal["interval", "count", "same_value", "ratio", "listed", "shared", "screen",
                "rotation"]  # fmt: skip
 
@@ -142,6 +142,7 @@ class Rule(_Frozen):
     max_cv: float | None = Field(default=None, gt=0)
     # rotation: ``members`` firms bidding together in min_count sections, winning by turns
     members: int | None = Field(default=None, ge=2, le=6)
+    max_p: float | None = Field(default=None, gt=0, le=1)  # chance of such a ring at most
     # count: fewer than min_count records of ``count`` per link code where ``when`` exists
     count: Group | None = None
     when: Group | None = None

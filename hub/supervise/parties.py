@@ -33,12 +33,8 @@ def shared(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     left, right = rule.left, rule.right
     assert left is not None and right is not None
     codes = set(seen.touched_codes([left, right]))
-    for m in (left, right):  # a looked-up record changed: the transactions naming it
-        changed = (
-            {k[1] for k in seen.scope(m.via.dataset)}
-            if m.via and seen.touched is not None
-            else set()
-        )
+    for m in (left, right):  # a looked-up value changed: the transactions naming it
+        changed = seen.changed(m.via.dataset, m.via.field) if m.via is not None else set()
         if changed:  # (a scan of the side's data set: parties are not indexed yet)
             for r in seen.every(m.dataset).values():
                 if str(r.content.get(m.field) or "") in changed:

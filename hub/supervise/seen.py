@@ -177,6 +177,32 @@ class Seen:
         self.cache.update(_records(self.conn, missing, self.fields))
         return {k: self.cache[k] for k in keys if k in self.cache}
 
+    def changed(self, dataset: str, name: str) -> set[str]:
+        """Keys of the touched records of ``dataset`` whose field ``name`` differs from some
+        other version of theirs, or that have no other, or were deleted.  A company resent
+        with the same telephone changes no pair judged by it; re-judging every bid naming it
+        (all of its history) cost more than the run (bench/findings.py --history 2)."""
+        if self.touched is None:
+            return set()  # everything is judged anyway
+        now = {k[1]: r.content.get(name) for k, r in self.mine(dataset).items()}
+        other = and_(
+            CUR.c.dataset == VER.c.dataset,
+            CUR.c.business_key == VER.c.business_key,
+            VER.c.id != CUR.c.version_id,
+        )
+        same: set[str] = set()
+        differ: set[str] = set()
+        for part in parts(sorted(now), BATCH):
+            q = (
+                select(VER.c.business_key, VER.c.content)
+                .join(CUR, other)
+                .where(VER.c.dataset == dataset, values_in(VER.c.business_key, part))
+            )
+            for key, raw in self.conn.execute(q).all():
+                (same if orjson.loads(raw).get(name) == now[key] else differ).add(key)
+        gone = {k[1] for k in self.touched.deleted if k[0] == dataset}
+        return (set(now) - (same - differ)) | gone
+
     def group(self, side: Linked, codes: set[str]) -> dict[str, list[Rec]]:
         """The current records of ``side``'s data set holding each code in its link field,
         sorted by key; codes without any left out."""
