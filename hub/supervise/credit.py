@@ -43,9 +43,8 @@ def listed(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
         if li.lifted:
             named |= {k[1] for k in seen.scope(li.lifted.dataset)}
         codes = {c for c, rs in entries.items() if any(r.key in named for r in rs)}
-        if codes:
-            every = seen.every(party.dataset)
-            keys |= {k for k, r in every.items() if r.content.get(party.field) in codes}
+        if codes:  # (a scan of the party's data set: parties are not indexed yet)
+            keys |= {k for k, _, v in seen.columns(party.dataset, None, party.field) if v in codes}
     out: list[Looked] = []
     for _, rec in sorted(seen.records(keys).items()):
         day = day_of(rec.content.get(party.date))

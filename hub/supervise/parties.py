@@ -8,7 +8,7 @@ from __future__ import annotations
 from string import Template
 
 from hub.supervise.pack import Member, Rule
-from hub.supervise.reading import Key, Looked, Rec, links, stamped_in_force
+from hub.supervise.reading import Key, Looked, Rec, stamped_in_force
 from hub.supervise.seen import Seen
 
 
@@ -36,9 +36,9 @@ def shared(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     for m in (left, right):  # a looked-up value changed: the transactions naming it
         changed = seen.changed(m.via.dataset, m.via.field) if m.via is not None else set()
         if changed:  # (a scan of the side's data set: parties are not indexed yet)
-            for r in seen.every(m.dataset).values():
-                if str(r.content.get(m.field) or "") in changed:
-                    codes |= set(links(r, m))
+            for _, named, v in seen.columns(m.dataset, m.link, m.field):
+                if str(v or "") in changed:
+                    codes |= set(named)
     lefts, rights = seen.group(left, codes), seen.group(right, codes)
     for m, groups in ((left, lefts), (right, rights)):  # every look-up in one read
         if m.via is not None:

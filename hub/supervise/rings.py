@@ -29,7 +29,7 @@ from string import Template
 from typing import Any
 
 from hub.supervise.pack import Rule
-from hub.supervise.reading import Looked, Rec, links
+from hub.supervise.reading import Looked, Rec
 from hub.supervise.seen import Seen
 
 
@@ -41,19 +41,19 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
         return []
     firms_of: dict[str, set[str]] = defaultdict(set)  # section → firms
     sections_of: dict[str, set[str]] = defaultdict(set)  # firm → sections
-    for r in seen.every(g.dataset).values():
-        firm = r.content.get(g.field)
-        for s in links(r, g):
+    for _, sections, firm in seen.columns(g.dataset, g.link, g.field):
+        for s in sections:
             if isinstance(firm, str) and firm:
                 firms_of[s].add(firm)
                 sections_of[firm].add(s)
-    awards: dict[str, Rec] = {}
-    for r in seen.every(w.dataset).values():
-        for s in links(r, w):
-            awards[s] = r
+    winner: dict[str, str] = {}  # section → the winner's code
+    for _, sections, code in seen.columns(w.dataset, w.link, w.field):
+        for s in sections:
+            winner[s] = str(code or "")
+    touched = seen.group(w, codes)  # the awards of the touched sections, read whole
+    out = [Looked(rule, pack, a, a, s, False, complete=True)
+           for s in sorted(touched) for a in touched[s]]  # fmt: skip
     total = len(firms_of)
-    out = [Looked(rule, pack, awards[s], awards[s], s, False, complete=True)
-           for s in sorted(codes) if s in awards]  # fmt: skip
     rings: set[frozenset[str]] = set()
     sets = math.comb(len(sections_of), rule.members)  # the sets of firms that could co-bid
     found: dict[tuple[str, str], Looked] = {}  # by award: two rings may start at one
@@ -63,9 +63,9 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
             if key in rings:
                 continue
             common = set.intersection(*(sections_of[f] for f in ring))
-            if len(common) < rule.min_count or not all(c in awards for c in common):
+            if len(common) < rule.min_count or not all(c in winner for c in common):
                 continue
-            won = {c: str(awards[c].content.get(w.field) or "") for c in common}
+            won = {c: winner[c] for c in common}
             if not set(won.values()) <= key or len(set(won.values())) < 2:
                 continue
             expected = total * math.prod(len(sections_of[f]) / total for f in ring)
@@ -81,7 +81,7 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
                        "bids": {f: len(sections_of[f]) for f in ring}}  # fmt: skip
             # anchored on the award of the ring's first section by code: stable as sections
             # arrive; one finding per award, a further ring starting there is added to it
-            anchor = awards[min(common)]
+            [anchor, *_] = seen.group(w, {min(common)})[min(common)]
             if (at := (anchor.dataset, anchor.key)) in found:
                 found[at].evidence.setdefault("other_rings", []).append(ring_of)
             else:

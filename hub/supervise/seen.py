@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, case, func, select
 
+from hub.dictionary.loader import load_dictionary
+from hub.reconcile.keys import KEY_SEP
 from hub.store.keyfilter import by_dataset, parts, values_in
 from hub.store.models import CurrentRecord, RecordRef, RecordVersion, table
 from hub.supervise.reading import Key, Linked, Looked, Rec, links
@@ -170,6 +172,42 @@ class Seen:
             self.everything[dataset] = self.records(_all_keys(self.conn, dataset))
         return self.everything[dataset]
 
+    def columns(
+        self, dataset: str, link: str | None, name: str
+    ) -> Iterator[tuple[Key, list[str], Any]]:
+        """(key, link codes, value of ``name``) of every current record of a data set, read
+        as cheaply as the store allows: from the business keys alone when the fields are part
+        of the key (a bid list's section and bidder), else only those fields on SQLite, else
+        whole records.  For what looks across the store: co-bidding, the bids of a party."""
+        key_fields = load_dictionary().datasets[dataset].business_key
+        wanted = [f for f in (link, name) if f]
+        if self.touched is None:  # everything is read already
+            for k, r in self.every(dataset).items():
+                yield k, links_of(r, link), r.content.get(name)
+        elif set(wanted) <= set(key_fields):
+            at = {f: i for i, f in enumerate(key_fields)}
+            q = select(CUR.c.business_key).where(CUR.c.dataset == dataset)
+            for (key,) in self.conn.execute(q.where(CUR.c.deleted.is_(False))).all():
+                got = key.split(KEY_SEP)
+                if len(got) == len(key_fields):
+                    yield (dataset, key), [got[at[link]]] if link else [], got[at[name]]
+                elif (rec := self.records([(dataset, key)]).get((dataset, key))) is not None:
+                    yield (dataset, key), links_of(rec, link), rec.content.get(name)  # a "|"
+        elif self.conn.dialect.name == "sqlite":
+            both = func.json_extract(VER.c.content, f"$.{link or name}", f"$.{name}")
+            q = (
+                select(CUR.c.business_key, both)
+                .join(VER, VER.c.id == CUR.c.version_id)
+                .where(CUR.c.dataset == dataset, CUR.c.deleted.is_(False))
+            )
+            for key, raw in self.conn.execute(q).all():
+                code, value = orjson.loads(raw)
+                codes = [c for c in code.split(";") if c] if link and isinstance(code, str) else []
+                yield (dataset, key), codes, value
+        else:
+            for k, r in self.every(dataset).items():
+                yield k, links_of(r, link), r.content.get(name)
+
     def records(self, keys: Iterable[Key]) -> dict[Key, Rec]:
         keys = set(keys)
         # not a set difference with the cache: that is O(cache) per call
@@ -229,6 +267,11 @@ class Seen:
                     out.update(links(r, s))
             self.codes[ident] = out
         return self.codes[ident]
+
+
+def links_of(rec: Rec, name: str | None) -> list[str]:
+    v = rec.content.get(name) if name else None
+    return [c for c in v.split(";") if c] if isinstance(v, str) else []
 
 
 def keyed_pairs(
