@@ -7,8 +7,9 @@ from decimal import Decimal, InvalidOperation
 from string import Template
 
 from hub.supervise.pack import Amount, Rule
+from hub.supervise.pairs import each_pair
 from hub.supervise.reading import Looked, Rec, day_of
-from hub.supervise.seen import Seen, each_pair
+from hub.supervise.seen import Seen
 
 UNITS = {"0": Decimal(1), "1": Decimal(10_000)}  # AMOUNT_UNIT: 元, 万元
 

@@ -7,7 +7,8 @@ two dates), ``groups`` (``count``: too few bids; ``same_value``: equal values in
 ``amounts`` (``ratio``: a bond against the estimate), ``credit`` (``listed``: a party on a
 blacklist on the event's date), ``parties`` (``shared``: one party on two sides),
 ``screens`` (``screen``: price patterns) and ``rings`` (``rotation``: firms winning by
-turns across sections).
+turns across sections).  Records are read through ``seen`` (what the runs wrote in one
+pass, each other record once) and paired across data sets by ``pairs``.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ from string import Template
 import chinese_calendar
 
 from hub.supervise.pack import Rule
+from hub.supervise.pairs import each_pair
 from hub.supervise.reading import Looked, Rec, day_of, region_of
-from hub.supervise.seen import Seen, each_pair
+from hub.supervise.seen import Seen
 
 
 def judge(rule: Rule, pack: str, start: Rec, end: Rec, link: str | None) -> Looked | None:
