@@ -167,6 +167,14 @@ def test_an_expert_employed_by_a_bidder(store: Store, tmp_path: Path) -> None:
     [f] = _open(store, "CR-EXPERT-EMPLOYER")
     assert f["business_key"] == _key(bid) and f["other_dataset"] == "BID_EVALUATION_EXPERT"
     assert bid["record"]["BIDDER_NAME"] in f["message"]
+    # sent again unchanged (a later DATA_TIMESTAMP only): nothing it decides is re-judged
+    same = _modify(moved, 5)
+    _ingest(store, tmp_path, [same], "same")
+    assert check(store).looked == 0 and len(_open(store, "CR-EXPERT-EMPLOYER")) == 1
+    back = _modify(same, 5, COMPANY="其他设计院")  # moved back: the finding is cleared
+    _ingest(store, tmp_path, [back], "back")
+    got = check(store)
+    assert got.looked > 0 and got.cleared == 1 and not _open(store, "CR-EXPERT-EMPLOYER")
 
 
 def test_one_computer_for_two_bids(store: Store, tmp_path: Path) -> None:

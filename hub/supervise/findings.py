@@ -26,7 +26,6 @@ from hub.store.keyfilter import custom_plans, key_in, parts
 from hub.store.models import (
     CurrentRecord,
     Finding,
-    RecordVersion,
     SuperviseCursor,
     SyncRun,
     table,
@@ -36,7 +35,7 @@ from hub.supervise.pack import Pack, load_packs
 from hub.supervise.reading import Key, Looked
 from hub.supervise.seen import BATCH, touched
 
-F, CURSOR, RUN, VER = table(Finding), table(SuperviseCursor), table(SyncRun), table(RecordVersion)
+F, CURSOR, RUN = table(Finding), table(SuperviseCursor), table(SyncRun)
 CUR = table(CurrentRecord)
 CURSOR_NAME = "findings"
 

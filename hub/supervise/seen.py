@@ -63,11 +63,12 @@ class Touched:
 
     current: dict[Key, Rec]
     deleted: dict[Key, Rec]
+    first_run: int = 0  # the first of the runs: what came before was judged already
 
 
 def touched(conn: Connection, run_ids: list[int], fields: Fields) -> Touched:
     """The records of the data sets in ``fields`` written by these runs, with contents."""
-    out = Touched({}, {})
+    out = Touched({}, {}, min(run_ids))
     content = _content(conn, None, fields)
     names = {ds: sorted(fs) for ds, fs in fields.items()}
     current = and_(
@@ -216,30 +217,32 @@ class Seen:
         return {k: self.cache[k] for k in keys if k in self.cache}
 
     def changed(self, dataset: str, name: str) -> set[str]:
-        """Keys of the touched records of ``dataset`` whose field ``name`` differs from some
-        other version of theirs, or that have no other, or were deleted.  A company resent
-        with the same telephone changes no pair judged by it; re-judging every bid naming it
-        (all of its history) cost more than the run (bench/findings.py --history 2)."""
+        """Keys of the touched records of ``dataset`` whose field ``name`` differs from the
+        version that was current before these runs (the one the last check judged by: the
+        newest DATA_TIMESTAMP written earlier), or that had none, or were deleted.  A company
+        resent with the same telephone changes no pair judged by it; re-judging every bid
+        naming it (all of its history) cost more than the run (bench/findings.py --history)."""
         if self.touched is None:
             return set()  # everything is judged anyway
         now = {k[1]: r.content.get(name) for k, r in self.mine(dataset).items()}
-        other = and_(
-            CUR.c.dataset == VER.c.dataset,
-            CUR.c.business_key == VER.c.business_key,
-            VER.c.id != CUR.c.version_id,
-        )
         same: set[str] = set()
-        differ: set[str] = set()
         for part in parts(sorted(now), BATCH):
-            q = (
-                select(VER.c.business_key, VER.c.content)
-                .join(CUR, other)
-                .where(VER.c.dataset == dataset, values_in(VER.c.business_key, part))
+            earlier = (VER.c.dataset == dataset) & (VER.c.run_id < self.touched.first_run)
+            newest = (
+                select(VER.c.business_key.label("k"), func.max(VER.c.data_timestamp).label("ts"))
+                .where(earlier, values_in(VER.c.business_key, part))
+                .group_by(VER.c.business_key)
+                .subquery()
             )
-            for key, raw in self.conn.execute(q).all():
-                (same if orjson.loads(raw).get(name) == now[key] else differ).add(key)
+            q = select(VER.c.business_key, VER.c.content).join(
+                newest, and_(VER.c.business_key == newest.c.k, VER.c.data_timestamp == newest.c.ts)
+            )
+            was: dict[str, list[Any]] = {}  # (two versions of one timestamp: a conflict)
+            for key, raw in self.conn.execute(q.where(earlier)).all():
+                was.setdefault(key, []).append(orjson.loads(raw).get(name))
+            same |= {k for k, vs in was.items() if all(v == now[k] for v in vs)}
         gone = {k[1] for k in self.touched.deleted if k[0] == dataset}
-        return (set(now) - (same - differ)) | gone
+        return (set(now) - same) | gone
 
     def group(self, side: Linked, codes: set[str]) -> dict[str, list[Rec]]:
         """The current records of ``side``'s data set holding each code in its link field,
