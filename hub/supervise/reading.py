@@ -99,7 +99,11 @@ def stamped_in_force(rule: Rule, r: Rec) -> bool:
 
 
 def links(rec: Rec, side: Linked) -> list[str]:
-    v = rec.content.get(side.link or "")
-    if not isinstance(v, str) or not v:
+    return codes_in(rec.content.get(side.link) if side.link else None)
+
+
+def codes_in(value: Any) -> list[str]:
+    """The codes of a link field's value: a list of codes is joined by ';'."""
+    if not isinstance(value, str) or not value:
         return []
-    return [v] if ";" not in v else [x for x in v.split(";") if x]
+    return [value] if ";" not in value else [x for x in value.split(";") if x]

@@ -22,7 +22,7 @@ from hub.dictionary.loader import load_dictionary
 from hub.reconcile.keys import KEY_SEP
 from hub.store.keyfilter import by_dataset, parts, values_in
 from hub.store.models import CurrentRecord, RecordRef, RecordVersion, table
-from hub.supervise.reading import Key, Linked, Rec, links
+from hub.supervise.reading import Key, Linked, Rec, codes_in, links
 
 CUR, VER, REF = table(CurrentRecord), table(RecordVersion), table(RecordRef)
 # keys per query: evaluation reads tens of thousands of records at once, and each round trip
@@ -181,11 +181,7 @@ class Seen:
         of the key (a bid list's section and bidder), else only those fields on SQLite, else
         whole records.  For what looks across the store: co-bidding, the bids of a party."""
         key_fields = load_dictionary().datasets[dataset].business_key
-        wanted = [f for f in (link, name) if f]
-        if self.touched is None:  # everything is read already
-            for k, r in self.every(dataset).items():
-                yield k, links_of(r, link), r.content.get(name)
-        elif set(wanted) <= set(key_fields):
+        if self.touched is not None and {f for f in (link, name) if f} <= set(key_fields):
             at = {f: i for i, f in enumerate(key_fields)}
             q = select(CUR.c.business_key).where(CUR.c.dataset == dataset)
             for (key,) in self.conn.execute(q.where(CUR.c.deleted.is_(False))).all():
@@ -193,8 +189,10 @@ class Seen:
                 if len(got) == len(key_fields):
                     yield (dataset, key), [got[at[link]]] if link else [], got[at[name]]
                 elif (rec := self.records([(dataset, key)]).get((dataset, key))) is not None:
-                    yield (dataset, key), links_of(rec, link), rec.content.get(name)  # a "|"
-        elif self.conn.dialect.name == "sqlite":
+                    # a value holding the key separator: the record itself says
+                    value = rec.content.get(name)
+                    yield (dataset, key), codes_in(rec.content.get(link or "")), value
+        elif self.touched is not None and self.conn.dialect.name == "sqlite":
             both = func.json_extract(VER.c.content, f"$.{link or name}", f"$.{name}")
             q = (
                 select(CUR.c.business_key, both)
@@ -203,11 +201,10 @@ class Seen:
             )
             for key, raw in self.conn.execute(q).all():
                 code, value = orjson.loads(raw)
-                codes = [c for c in code.split(";") if c] if link and isinstance(code, str) else []
-                yield (dataset, key), codes, value
-        else:
+                yield (dataset, key), codes_in(code) if link else [], value
+        else:  # every record is read already (None: everything judged), or read whole
             for k, r in self.every(dataset).items():
-                yield k, links_of(r, link), r.content.get(name)
+                yield k, codes_in(r.content.get(link or "")), r.content.get(name)
 
     def records(self, keys: Iterable[Key]) -> dict[Key, Rec]:
         keys = set(keys)
@@ -270,8 +267,3 @@ class Seen:
                     out.update(links(r, s))
             self.codes[ident] = out
         return self.codes[ident]
-
-
-def links_of(rec: Rec, name: str | None) -> list[str]:
-    v = rec.content.get(name) if name else None
-    return [c for c in v.split(";") if c] if isinstance(v, str) else []
