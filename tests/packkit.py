@@ -27,6 +27,12 @@ SENDER, RECEIVER, OTHER = "12350100MB0000000X", "12350000MB0000000P", "12350200M
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+def wall_clock() -> datetime:
+    """The time to check what a live service signed by the wall clock: NOW is fixed when the
+    suite starts, and a receipt signed ten minutes later would be "in the future" at NOW."""
+    return datetime.now(UTC)
+
+
 @dataclass
 class Pki:
     ca: testpki.Issued
@@ -111,12 +117,14 @@ def package(
     return data
 
 
-def verify(data: bytes, pki: Pki, seen: dict[str, str] | None = None) -> Verified:
+def verify(
+    data: bytes, pki: Pki, seen: dict[str, str] | None = None, now: datetime | None = None
+) -> Verified:
     return verify_package(
         data,
         "p.zip",
         pki.trust,
-        now=NOW + timedelta(minutes=1),
+        now=now or NOW + timedelta(minutes=1),
         receiver=RECEIVER,
         seen=(seen or {}).get,
     )

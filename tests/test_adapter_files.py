@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from hub.sync import sync_source
 from tests.adapter_contract import Peer, PullContract
 from tests.legacy import SAMPLES
 from tests.packkit import (
-    NOW,
     RECEIVER,
     Pki,
     entries,
@@ -28,6 +26,7 @@ from tests.packkit import (
     package,
     receiving_node,
     records,
+    wall_clock,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,7 +215,7 @@ class TestFilesPackages(FilesPeer):
             (receipts / "PKG-0000000101.zip.receipt").read_bytes(),
             "receipt",
             pki.trust,
-            now=NOW + timedelta(minutes=5),
+            now=wall_clock(),
             package_id="PKG-0000000101",
         )
         assert r.issuer == RECEIVER and r.status == "processed"
@@ -226,7 +225,7 @@ class TestFilesPackages(FilesPeer):
             (receipts / "PKG-0000000102.zip.receipt").read_bytes(),
             "receipt",
             pki.trust,
-            now=NOW + timedelta(minutes=5),
+            now=wall_clock(),
         )
         assert refusal.refusal is not None and refusal.refusal.code == "file.digest"
         assert (self.peer_dir / "processed" / "PKG-0000000101.zip").read_bytes() == good

@@ -24,7 +24,7 @@ from hub.store.engine import Store, open_store
 from tests.adapter_contract import PullContract
 from tests.httpserver import serve
 from tests.legacy import transaction_records, xishan_rows
-from tests.packkit import NOW, RECEIVER, Pki, make_pki, package
+from tests.packkit import NOW, RECEIVER, Pki, make_pki, package, wall_clock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,7 +81,7 @@ def test_push_to_hub_serve_delivers_and_keeps_the_signed_receipt(tmp_path: Path,
                 r.receipt,
                 "push",
                 TrustStore(pki.trust.anchors, pki.trust.crls),
-                now=NOW,
+                now=wall_clock(),
                 issuer=RECEIVER,
             )
             assert receipt.package_id == "PKG-UP-0001"

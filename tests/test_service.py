@@ -24,7 +24,7 @@ from hub.package.trust import TrustStore
 from hub.service.app import RECEIPT_TYPE
 from hub.store.engine import Store
 from tests.conftest import BACKENDS
-from tests.packkit import NOW, RECEIVER, Pki, make_pki, records
+from tests.packkit import NOW, RECEIVER, Pki, make_pki, records, wall_clock
 from tests.webkit import serving
 
 
@@ -67,7 +67,7 @@ def test_post_a_package_and_get_the_signed_receipt_back(
         assert r.headers["content-type"] == RECEIPT_TYPE
         assert r.headers["hub-receipt-status"] == "processed"
         assert r.headers["hub-package-id"] == "PKG-HTTP-0001"
-        receipt, _ = verify(r.content, "http", trust, now=NOW, issuer=RECEIVER)
+        receipt, _ = verify(r.content, "http", trust, now=wall_clock(), issuer=RECEIVER)
         assert receipt.package_id == "PKG-HTTP-0001"
         assert receipt.counts == {"accepted": sum(len(v) for v in records(2).values())}
 
@@ -90,7 +90,7 @@ def test_post_a_package_and_get_the_signed_receipt_back(
         )
         refused = http.post("/v1/packages", content=bad)
         assert refused.status_code == 422
-        rr, _ = verify(refused.content, "http", trust, now=NOW)
+        rr, _ = verify(refused.content, "http", trust, now=wall_clock())
         assert rr.refusal is not None and rr.refusal.code == "file.digest"
 
         too_big = http.post("/v1/packages", content=b"\0" * (1024 * 1024 + 1))
