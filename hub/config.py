@@ -16,14 +16,20 @@ from typing import Any, Literal
 from pydantic import (
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
 from hub import ENV_CONFIG, ENV_DATABASE_URL
 from hub.dictionary.loader import use_overlays
 from hub.errors import ConfigError
-from hub.sections import AlertsSection, ConsoleSection, HttpSection
+from hub.sections import AdapterSection as _AdapterSection
+from hub.sections import (
+    AlertsSection,
+    ConsoleSection,
+    ForwardSection,
+    HttpSection,
+    every_seconds,
+)
 from hub.sections import Frozen as _Frozen
 from hub.suggest import did_you_mean
 from hub.tomlfile import read_toml
@@ -56,18 +62,6 @@ class IngestSection(_Frozen):
 class DictionarySection(_Frozen):
     # provincial overlays from schemas/overlays/ (e.g. "fujian"), applied in this order
     overlays: tuple[str, ...] = ()
-
-
-class _AdapterSection(_Frozen):
-    adapter: str
-    options: dict[str, Any] = Field(default_factory=dict)  # checked by the adapter's Options
-
-    @field_validator("adapter")
-    @classmethod
-    def _short_name(cls, v: str) -> str:
-        if not v.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"adapter must be a short name such as 'sftp', got {v!r}")
-        return v
 
 
 class SourceSection(_AdapterSection):
@@ -118,17 +112,6 @@ class ScheduleSection(_Frozen):
         return self
 
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def every_seconds(text: str) -> int:
-    """'15m' -> 900; raises ValueError naming the forms that work."""
-    t = text.strip()
-    if len(t) >= 2 and t[:-1].isdigit() and t[-1] in _UNITS and int(t[:-1]) > 0:
-        return int(t[:-1]) * _UNITS[t[-1]]
-    raise ValueError(f"every {text!r} is not a period; expected e.g. '30s', '15m', '2h', '1d'")
-
-
 class TrustSection(_Frozen):
     """Who signs packages this node accepts (see docs/package-format.md)."""
 
@@ -160,6 +143,7 @@ class NodeConfig(_Frozen):
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     schedules: dict[str, ScheduleSection] = Field(default_factory=dict)
     upstream: UpstreamSection | None = None
+    forward: dict[str, ForwardSection] = Field(default_factory=dict)  # targets (fan-out)
     path: Path | None = None  # the file this came from (None: built-in defaults)
 
     @model_validator(mode="after")

@@ -1,16 +1,69 @@
-"""The configuration sections of the running service: HTTP, console and alerts.
+"""The configuration sections of the running service: HTTP, console, alerts, and the
+targets records are forwarded to.
 
 Frozen, validated objects like the rest of ``hub.config`` (which gathers them)."""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def every_seconds(text: str) -> int:
+    """'15m' -> 900; raises ValueError naming the forms that work."""
+    t = text.strip()
+    if len(t) >= 2 and t[:-1].isdigit() and t[-1] in _UNITS and int(t[:-1]) > 0:
+        return int(t[:-1]) * _UNITS[t[-1]]
+    raise ValueError(f"every {text!r} is not a period; expected e.g. '30s', '15m', '2h', '1d'")
+
+
+class AdapterSection(Frozen):
+    adapter: str
+    options: dict[str, Any] = Field(default_factory=dict)  # checked by the adapter's Options
+
+    @field_validator("adapter")
+    @classmethod
+    def _short_name(cls, v: str) -> str:
+        if not v.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"adapter must be a short name such as 'sftp', got {v!r}")
+        return v
+
+
+class ForwardSection(AdapterSection):
+    """A platform above this node that accepted records are forwarded to (design §2 step 8).
+
+    Each target has its own outbox, packages, receipts, dead letters and circuit breaker;
+    several targets are a fan-out (the national trading platform and the national tendering
+    public service platform both get the same records)."""
+
+    adapter: str = "http"
+    receiver: str  # the target's platform code: the manifest's receiver
+    datasets: tuple[str, ...] = ()  # only these data sets go there; empty: every one
+    max_records: int = Field(default=5000, ge=1, le=100_000)  # per package
+    every: str = "10s"  # `hub serve` looks for accepted records this often
+    breaker_failures: int = Field(default=3, ge=1)  # failed packages in a row open it ...
+    breaker_minutes: float = Field(default=10, gt=0)  # ... for this long, then one try
+
+    @field_validator("receiver")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not v.strip() or len(v) > 64 or not v.isalnum():
+            raise ValueError(f"receiver must be the target's platform code, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _period(self) -> ForwardSection:
+        every_seconds(self.every)
+        return self
 
 
 class HttpSection(Frozen):

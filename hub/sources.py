@@ -16,6 +16,7 @@ from hub.suggest import did_you_mean
 if TYPE_CHECKING:
     from hub.config import NodeConfig, SourceSection, UpstreamSection
     from hub.mapping import Mapping
+    from hub.sections import ForwardSection
 
 
 def adapter_class(name: str) -> type[Adapter]:
@@ -44,11 +45,13 @@ def check_sources(cfg: NodeConfig) -> list[str]:
 
     where_file = f"{cfg.path}: " if cfg.path else ""
     problems: list[str] = []
-    sections: list[tuple[str, SourceSection | UpstreamSection]] = [
+    sections: list[tuple[str, SourceSection | UpstreamSection | ForwardSection]] = [
         (f"[sources.{n}]", s) for n, s in cfg.sources.items()
     ]
     if cfg.upstream is not None:
         sections.append(("[upstream]", cfg.upstream))
+    sections += [(f"[forward.{n}]", t) for n, t in cfg.forward.items()]
+    problems += _forward_datasets(cfg, where_file)
     for where, src in sections:
         try:
             cls = adapter_class(src.adapter)
@@ -63,6 +66,18 @@ def check_sources(cfg: NodeConfig) -> list[str]:
         if mapping is not None:
             problems += check_mapping(Path(mapping)).errors
     return problems
+
+
+def _forward_datasets(cfg: NodeConfig, where_file: str) -> list[str]:
+    from hub.dictionary.loader import load_dictionary  # noqa: PLC0415  (loads lazily)
+
+    known = load_dictionary().datasets
+    return [
+        f"{where_file}[forward.{n}] datasets: " + did_you_mean(ds, known, "data set")
+        for n, t in cfg.forward.items()
+        for ds in t.datasets
+        if ds not in known
+    ]
 
 
 def context(cfg: NodeConfig, name: str) -> AdapterContext:
@@ -90,6 +105,16 @@ def open_upstream(cfg: NodeConfig) -> Adapter:
         raise ConfigError("no [upstream] is configured: this node forwards to nobody")
     cls = adapter_class(cfg.upstream.adapter)
     return cls(parse_options(cls, cfg.upstream.options, "[upstream]"), context(cfg, "upstream"))
+
+
+def open_target(cfg: NodeConfig, name: str) -> Adapter:
+    """The adapter that pushes packages to forwarding target ``name`` (``[forward.NAME]``)."""
+    if name not in cfg.forward:
+        where = f" in {cfg.path}" if cfg.path else ""
+        raise ConfigError(did_you_mean(name, cfg.forward, "forwarding target") + where)
+    t = cfg.forward[name]
+    cls = adapter_class(t.adapter)
+    return cls(parse_options(cls, t.options, f"[forward.{name}]"), context(cfg, f"forward-{name}"))
 
 
 def mapping_of(cfg: NodeConfig, name: str) -> Mapping | None:

@@ -36,6 +36,11 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Records that broke a supervision rule (statutory timelines): list, check, review.",
         (),
     ),
+    "forward": (
+        "hub.cli.forward_cmd:forward_group",
+        "Forwarding targets: breaker, backlog, verdicts; `forward run` sends what is new.",
+        (),
+    ),
     "generate": (
         "hub.cli.generate_cmd:generate",
         "Write a coherent generated batch (every data set), optionally with defects.",

@@ -1,8 +1,10 @@
-"""``hub package push|deliveries|redrive``: packages to the platform above, dead letters."""
+"""``hub package push|deliveries|redrive``: packages to the platform above, dead letters;
+``hub forward [run]``: the targets accepted records are forwarded to."""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -11,9 +13,10 @@ from rich.markup import escape
 from sqlalchemy import select
 
 from hub.cli.common import config_option, fail, format_option, print_json, store_for
+from hub.cli.groups import SuggestingGroup
 from hub.cli.tables import Table
-from hub.errors import HubError
-from hub.forward import D, DeliveryResult, push_package, redrive
+from hub.errors import HubError, UsageError
+from hub.forward import D, DeliveryResult, Pass, push_package, redrive
 
 
 def _report(r: DeliveryResult, out_format: str, receipt_to: Path | None) -> None:
@@ -105,3 +108,117 @@ def package_deliveries(dead: bool, config_path: Path | None, out_format: str) ->
     for r in rows:
         t.add_row(str(r.id), r.package_id, r.peer, r.status, str(r.attempts), r.last_error or "")
     Console().print(t)
+
+
+@click.group("forward", cls=SuggestingGroup, invoke_without_command=True)
+@config_option
+@format_option
+@click.pass_context
+def forward_group(ctx: click.Context, /, config_path: Path | None, out_format: str) -> None:
+    """Forwarding targets ([forward.NAME]): breaker, runs waiting, packages, verdicts.
+    `hub forward run` sends what was accepted since the last pass; `hub serve` does it
+    by itself every target's `every`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from hub.forward.status import targets  # noqa: PLC0415
+
+    cfg, store = store_for(config_path)
+    try:
+        rows = targets(cfg, store)
+    finally:
+        store.dispose()
+    if out_format == "json":
+        print_json(rows)
+        return
+    if not rows:
+        Console().print("no [forward.NAME] target is configured: this node forwards to nobody")
+        return
+    t = Table(title="forwarding targets")
+    for col in (
+        "target",
+        "receiver",
+        "breaker",
+        "runs waiting",
+        "packages",
+        "records",
+        "last error",
+    ):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(
+            r["target"],
+            r["receiver"],
+            r["breaker"] + (f" until {r['open_until']}" if r["open_until"] else ""),
+            str(r["runs_waiting"]),
+            _counts(r["packages"]),
+            _counts(r["records"]),
+            r["last_error"] or "",
+        )
+    Console().print(t)
+
+
+def _counts(d: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(d.items())) or "-"
+
+
+@forward_group.command("run")
+@click.argument("names", nargs=-1, metavar="[TARGET]...")
+@click.option("--watch", is_flag=True, help="Keep going: a pass per target every its `every`.")
+@config_option
+@format_option
+def forward_run(
+    names: tuple[str, ...], watch: bool, config_path: Path | None, out_format: str
+) -> None:
+    """Send the records accepted since the last pass to TARGET (default: every target).
+
+    Exit status: 0 every pass done (or nothing to do), 1 a target's breaker is open or a
+    package could not be delivered, 2 configuration or usage error."""
+    from hub.forward import forward  # noqa: PLC0415
+    from hub.sections import every_seconds  # noqa: PLC0415
+
+    cfg, store = store_for(config_path)
+    chosen = list(names) or sorted(cfg.forward)
+    if not chosen:
+        fail(UsageError("no [forward.NAME] target is configured; see docs/configuration.md"))
+    due = dict.fromkeys(chosen, 0.0)
+    bad = False
+    try:
+        while True:
+            for name in chosen:
+                if due[name] > time.monotonic():
+                    continue
+                p = forward(cfg, store, name)
+                due[name] = time.monotonic() + every_seconds(cfg.forward[name].every)
+                bad = bad or p.status in ("open", "stopped")
+                _print_pass(p, out_format)
+            if not watch:
+                break
+            time.sleep(max(0.2, min(due.values()) - time.monotonic()))
+    except HubError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.dispose()
+    sys.exit(1 if bad else 0)
+
+
+def _print_pass(p: Pass, out_format: str) -> None:
+    if out_format == "json":
+        print_json(p.as_dict())
+        return
+    colour = {"done": "green", "busy": "yellow"}.get(p.status, "red")
+    ops = _counts(p.ops) if p.ops else "nothing new"
+    Console().print(
+        f"{p.target}: [{colour}]{p.status}[/{colour}], {p.runs} run(s) looked at, {ops}"
+        + (f"; {escape(p.error)}" if p.error else ""),
+        highlight=False,
+    )
+    for s in p.packages:
+        c = "green" if s.status == "delivered" else "red"
+        Console().print(
+            f"  {s.package_id}: [{c}]{s.status}[/{c}], {s.records} record(s)"
+            + (f"; the target: {_counts(s.verdicts)}" if s.verdicts else "")
+            + (f"; {escape(s.error)}" if s.error else ""),
+            highlight=False,
+        )

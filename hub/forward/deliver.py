@@ -4,7 +4,9 @@ The package bytes go into the raw store first.  The upstream adapter pushes them
 bounded retries; the outcome is one ``delivery`` row: ``delivered`` with the peer's receipt,
 ``refused`` with the peer's signed refusal, or ``dead`` when the retries ran out: a
 dead-letter entry that ``hub package deliveries --dead`` lists and ``hub package redrive``
-sends again.  A package already delivered is not sent twice.
+sends again.  A package already delivered is not sent twice.  A package the forwarder built
+for a target (``[forward.NAME]``) is ``pending`` from the commit that built it until it is
+pushed, so a process that dies in between leaves it to the next pass.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from sqlalchemy import Row, select, update
 
 from hub.config import NodeConfig
 from hub.errors import HubError, InputError, RetryableError, UsageError
+from hub.interfaces import Adapter
 from hub.package import archive, manifest
-from hub.sources import open_upstream
+from hub.sources import open_target, open_upstream
 from hub.store import audit
 from hub.store.engine import Store
 from hub.store.models import Delivery, table
@@ -74,9 +77,19 @@ def redrive(cfg: NodeConfig, store: Store, delivery_id: int) -> DeliveryResult:
         row = conn.execute(select(D).where(D.c.id == delivery_id)).first()
     if row is None or row.status != "dead":
         raise UsageError(f"delivery {delivery_id} is not a dead-letter entry")
+    return send_again(cfg, store, row)
+
+
+def send_again(cfg: NodeConfig, store: Store, row: Row[Any]) -> DeliveryResult:
+    """Push the package of delivery ``row`` (dead or pending) again, to where it was going."""
     with store.raw.open(row.raw_sha256) as fh:
         data = fh.read()
     return _deliver(cfg, store, row.package_id, row.raw_sha256, data, f"{row.package_id}.zip", row)
+
+
+def _adapter(cfg: NodeConfig, previous: Row[Any] | None) -> Adapter:
+    target = previous.target if previous is not None else None
+    return open_target(cfg, target) if target else open_upstream(cfg)
 
 
 def _deliver(
@@ -92,7 +105,7 @@ def _deliver(
     error: str | None = None
     receipt: bytes | None = None
     attempts = 0
-    with open_upstream(cfg) as adapter:
+    with _adapter(cfg, previous) as adapter:
         peer = str(getattr(adapter.options, "url", "") or adapter.name)
         try:
             r = adapter.push(name, data)

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from hub.store import audit
+from hub.store import lease as lease_of
 from hub.store.engine import Store, utc
 from hub.store.models import ScheduleEvent, ScheduleState, table
 
@@ -51,29 +52,11 @@ def state(conn: Connection, name: str) -> Any:
 def claim(store: Store, name: str, who: str, now: datetime, lease: timedelta = LEASE) -> bool:
     """Take the schedule's claim if nobody holds a live one (one UPDATE: atomic), or renew
     the claim ``who`` holds."""
-    with store.write() as conn:
-        got = conn.execute(
-            update(STATE)
-            .where(
-                STATE.c.name == name,
-                or_(
-                    STATE.c.claimed_until.is_(None),
-                    STATE.c.claimed_until < now,
-                    STATE.c.claimed_by == who,
-                ),
-            )
-            .values(claimed_by=who, claimed_until=now + lease)
-        )
-        return bool(got.rowcount)
+    return lease_of.take(store, STATE, name, who, now, lease)
 
 
 def release(store: Store, name: str, who: str) -> None:
-    with store.write() as conn:
-        conn.execute(
-            update(STATE)
-            .where(STATE.c.name == name, STATE.c.claimed_by == who)
-            .values(claimed_by=None, claimed_until=None)
-        )
+    lease_of.give_back(store, STATE, name, who)
 
 
 def event(

@@ -17,7 +17,7 @@ MAX_MISSED = 1000  # ticks listed one by one; beyond that, one event says how ma
 
 def make_trigger(s: ScheduleSection, anchor: datetime | None = None) -> Any:
     """The trigger of a schedule; an interval counts from ``anchor`` (its last tick)."""
-    from hub.config import every_seconds  # noqa: PLC0415
+    from hub.sections import every_seconds  # noqa: PLC0415
 
     if s.cron is not None:  # checked when the configuration loaded
         return CronTrigger.from_crontab(s.cron, timezone=s.timezone)

@@ -26,12 +26,14 @@ from hub.config import NodeConfig
 from hub.schedule import ledger
 from hub.schedule.plan import MAX_MISSED, freshness, make_trigger, period, ticks_between
 from hub.schedule.runner import tick
+from hub.sections import every_seconds
 from hub.store.engine import Store
 
 log = logging.getLogger("hub.schedule")
 
 
 WATCH = "_watch"  # the job that checks alerts (not a schedule)
+FORWARD = "forward:"  # the jobs that forward to a target (not schedules either)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,15 @@ class Scheduler:
             if self._sweep(name, trig, anchor, st, now):
                 self.aps.add_job(self._tick, args=[name, "catch-up"], id=f"{name}:catch-up")
             self.aps.add_job(self._tick, trig, args=[name, "tick"], id=name, name=name)
+        for name, t in self.cfg.forward.items() if self.syncs else ():
+            self.aps.add_job(
+                self._forward,
+                "interval",
+                seconds=every_seconds(t.every),
+                args=[name],
+                id=f"{FORWARD}{name}",
+                next_run_time=now,
+            )
         self.aps.start()
 
     def stop(self) -> None:
@@ -134,6 +145,20 @@ class Scheduler:
         except Exception:  # a tick must never take the scheduler down; the log says why
             log.exception("schedule %s: the tick failed", name)
 
+    def _forward(self, name: str) -> None:
+        """One forwarding pass to target ``name`` (hub.forward): its lease keeps it to one
+        process at a time, its breaker (in the store) to one try while the target is down."""
+        from hub.forward import forward  # noqa: PLC0415
+
+        try:
+            p = forward(self.cfg, self.store, name, who=self.owner)
+            if p.packages or p.status not in ("done", "busy"):
+                log.info(
+                    "forward %s: %s, %s, %d package(s)", name, p.status, p.ops, len(p.packages)
+                )
+        except Exception:  # forwarding must never take the scheduler down; the log says why
+            log.exception("forward %s: the pass failed", name)
+
     def _watch(self) -> None:
         """Look for alerts and send new ones to the webhook (hub.watch); evaluate the
         supervision rule packs on new runs (hub.supervise)."""
@@ -157,7 +182,7 @@ class Scheduler:
             log.exception("the supervision check failed")
 
     def _missed(self, event: JobExecutionEvent) -> None:
-        if event.job_id == WATCH:
+        if event.job_id == WATCH or event.job_id.startswith(FORWARD):
             return
         name = event.job_id.split(":")[0]
         why = "still running" if event.code == EVENT_JOB_MAX_INSTANCES else "too late"

@@ -64,6 +64,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     package_id: Mapped[str] = mapped_column(String(100), index=True)
     peer: Mapped[str] = mapped_column(String(500))
+    target: Mapped[str | None] = mapped_column(String(100))  # [forward.NAME]; none: by hand
     raw_sha256: Mapped[str] = mapped_column(String(64))  # the package bytes, in the raw store
     status: Mapped[str] = mapped_column(String(16))  # delivered, refused, dead
     attempts: Mapped[int] = mapped_column(Integer)
@@ -292,6 +293,7 @@ class AuditEntry(Base):
 
 
 # the tables of running the node (schedules, users, sessions, alerts) live beside these
+from hub.store.forward_models import ForwardItem, ForwardRun, ForwardTarget  # noqa: E402
 from hub.store.ops_models import (  # noqa: E402
     Alert,
     ApiToken,
@@ -310,6 +312,9 @@ __all__ = [
     "Base",
     "BigId",
     "Finding",
+    "ForwardItem",
+    "ForwardRun",
+    "ForwardTarget",
     "LoginFailure",
     "ScheduleEvent",
     "ScheduleState",

@@ -1,0 +1,280 @@
+"""One forwarding pass for one target: packages left pending or dead first, then the outbox.
+
+A pass holds the target's lease (one process at a time per target), respects its circuit
+breaker, and stops at the first package that could not be delivered (the rest waits for
+the next pass, in order).  Each package is built, stored in the raw store and written down
+(its delivery row ``pending``, what it carries in ``forward_item``) in one transaction
+before it is pushed; the target's runs are marked looked-at only when all their changes
+are in packages.  The receipt that comes back is verified with the node's trust store and
+its per-record verdicts are kept beside what was sent, for the chain back down.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Row, bindparam, func, select, update
+
+from hub.config import NodeConfig
+from hub.errors import ConfigError, HubError
+from hub.forward import outbox, target
+from hub.forward.deliver import D, DeliveryResult, send_again
+from hub.package.build import build
+from hub.package.node import identity, trust_store
+from hub.package.receipt import Receipt, verify
+from hub.store import audit
+from hub.store.engine import Store
+from hub.store.upsert import insert_ignore, upsert
+from hub.suggest import did_you_mean
+
+ITEM, FRUN = outbox.ITEM, outbox.FRUN
+
+
+@dataclass
+class Sent:
+    package_id: str
+    delivery: int
+    status: str  # delivered, refused, dead
+    records: int
+    verdicts: dict[str, int] = field(default_factory=dict)  # the target's outcomes
+    error: str | None = None
+
+
+@dataclass
+class Pass:
+    target: str
+    status: str  # done, busy (another process), open (breaker), stopped (a package failed)
+    runs: int = 0
+    ops: dict[str, int] = field(default_factory=dict)  # add / modify / delete sent
+    packages: list[Sent] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "target": self.target,
+            "status": self.status,
+            "runs": self.runs,
+            "ops": self.ops,
+            "packages": [p.__dict__ for p in self.packages],
+            "error": self.error,
+        }
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def forward(
+    cfg: NodeConfig, store: Store, name: str, *, who: str | None = None, now: datetime | None = None
+) -> Pass:
+    if name not in cfg.forward:
+        raise ConfigError(did_you_mean(name, cfg.forward, "forwarding target"))
+    who = who or worker_id()
+    now = now or datetime.now(UTC)
+    if not target.claim(store, name, who, now):
+        return Pass(name, "busy")
+    try:
+        return _pass(cfg, store, name, who)
+    finally:
+        target.release(store, name, who)
+
+
+def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
+    t = cfg.forward[name]
+    st = target.state(store, name)
+    if st.open_at(datetime.now(UTC)):
+        return Pass(name, "open", error=st.last_error)
+    done = Pass(name, "done")
+    with store.read() as conn:
+        left = conn.execute(
+            select(D)
+            .where(D.c.target == name, D.c.status.in_(("pending", "dead")))
+            .order_by(D.c.id)
+        ).all()
+    for row in left:  # what a dead process or a down target left, in order
+        target.claim(store, name, who, datetime.now(UTC))
+        sent = _settle(cfg, store, name, send_again(cfg, store, row), _count(store, name, row))
+        done.packages.append(sent)
+        if sent.status == "dead":
+            return _stopped(done, sent)
+    with store.read() as conn:
+        runs = outbox.pending_runs(conn, name)
+        todo = outbox.changes(conn, name, runs, t.datasets)  # and resolved conflicts
+    done.runs = len(runs)
+    done.ops = dict(Counter(c.op for c in todo))
+    packages: list[str] = []
+    for i in range(0, len(todo), t.max_records):
+        target.claim(store, name, who, datetime.now(UTC))
+        row, count = _package(cfg, store, name, todo[i : i + t.max_records])
+        packages.append(row.package_id)
+        sent = _settle(cfg, store, name, send_again(cfg, store, row), count)
+        done.packages.append(sent)
+        if sent.status == "dead":
+            return _stopped(done, sent)
+    if runs:
+        _looked_at(store, name, runs, packages)
+    return done
+
+
+def _stopped(p: Pass, sent: Sent) -> Pass:
+    p.status, p.error = "stopped", sent.error
+    return p
+
+
+def _count(store: Store, name: str, row: Row[object]) -> int:
+    with store.read() as conn:
+        q = select(func.count()).where(ITEM.c.target == name, ITEM.c.package_id == row.package_id)
+        return int(conn.execute(q).scalar() or 0)
+
+
+def _package(
+    cfg: NodeConfig, store: Store, name: str, batch: list[outbox.Change]
+) -> tuple[Row[object], int]:
+    """Build, sign and store one package of ``batch``, and write down what it carries, in
+    one transaction: from here on it is the target's, pending until pushed."""
+    t = cfg.forward[name]
+    now = datetime.now(UTC)
+    lines: dict[str, list[bytes]] = {}
+    items: list[dict[str, object]] = []
+    with store.read() as conn:
+        for c, line in outbox.envelopes(conn, batch):
+            lines.setdefault(c.dataset, []).append(line)
+            items.append(
+                {
+                    "target": name,
+                    "dataset": c.dataset,
+                    "business_key": c.business_key,
+                    "op": c.op,
+                    "content_hash": c.content_hash,
+                    "version_id": c.version_id,
+                    "line": len(lines[c.dataset]),
+                    "sent_at": now,
+                    "outcome": None,
+                    "upstream_version": None,
+                    "rule": None,
+                    "field": None,
+                    "value": None,
+                    "message": None,
+                    "verdict_at": None,
+                }
+            )
+    m, data = build(lines, identity(cfg), t.receiver)
+    sha, _ = store.raw.put_stream(io.BytesIO(data))
+    for it in items:
+        it["package_id"] = m.package_id
+    peer = str(
+        t.options.get("url") or t.options.get("outbox") or t.options.get("host") or t.adapter
+    )
+    with store.write() as conn:
+        upsert(conn, ITEM, items, ["target", "dataset", "business_key"])
+        did = conn.execute(
+            D.insert().returning(D.c.id),
+            {
+                "package_id": m.package_id,
+                "peer": peer[:500],
+                "target": name,
+                "raw_sha256": sha,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        ).scalar_one()
+        audit.append(
+            conn, "hub", "forward.package", m.package_id, {"target": name, "records": len(items)}
+        )
+        row = conn.execute(select(D).where(D.c.id == did)).one()
+    return row, len(items)
+
+
+def _settle(cfg: NodeConfig, store: Store, name: str, r: DeliveryResult, records: int) -> Sent:
+    """The breaker learns the outcome; a receipt's verdicts go beside what was sent."""
+    now = datetime.now(UTC)
+    t = cfg.forward[name]
+    sent = Sent(r.package_id, r.id, r.status, records, error=r.error)
+    receipt: Receipt | None = None
+    if r.receipt and r.status in ("delivered", "refused"):
+        try:
+            receipt, _ = verify(
+                r.receipt,
+                f"receipt of {r.package_id}",
+                trust_store(cfg),
+                now=now,
+                issuer=t.receiver,
+                package_id=r.package_id,
+            )
+        except HubError as exc:
+            sent.error = f"the receipt could not be verified: {exc}"
+    if receipt is not None:
+        sent.verdicts = _verdicts(store, name, receipt, now)
+    target.record(store, t, name, r.status != "dead", now, sent.error)
+    return sent
+
+
+def _verdicts(store: Store, name: str, receipt: Receipt, now: datetime) -> dict[str, int]:
+    pid = receipt.package_id or ""
+    with store.write() as conn:
+        if receipt.status == "refused" and receipt.refusal is not None:
+            conn.execute(
+                update(ITEM)
+                .where(ITEM.c.target == name, ITEM.c.package_id == pid)
+                .values(
+                    outcome="rejected",
+                    rule=receipt.refusal.code,
+                    message=receipt.refusal.message,
+                    verdict_at=now,
+                )
+            )
+            return {"refused": 1}
+        rows = [
+            {
+                "t": name,
+                "p": pid,
+                "d": v.dataset,
+                "l": v.line,
+                "outcome": v.outcome,
+                "upstream_version": v.version,
+                "rule": v.rule,
+                "field": v.field,
+                "value": v.value,
+                "message": v.message,
+                "verdict_at": now,
+            }
+            for v in receipt.records
+        ]
+        if rows:
+            conn.execute(
+                update(ITEM)
+                .where(
+                    ITEM.c.target == bindparam("t"),
+                    ITEM.c.package_id == bindparam("p"),
+                    ITEM.c.dataset == bindparam("d"),
+                    ITEM.c.line == bindparam("l"),
+                )
+                .values(
+                    outcome=bindparam("outcome"),
+                    upstream_version=bindparam("upstream_version"),
+                    rule=bindparam("rule"),
+                    field=bindparam("field"),
+                    value=bindparam("value"),
+                    message=bindparam("message"),
+                    verdict_at=bindparam("verdict_at"),
+                ),
+                rows,
+            )
+    return dict(Counter(v.outcome for v in receipt.records))
+
+
+def _looked_at(store: Store, name: str, runs: list[int], packages: list[str]) -> None:
+    now = datetime.now(UTC)
+    last = packages[-1] if packages else None
+    with store.write() as conn:
+        insert_ignore(
+            conn, FRUN, [{"target": name, "run_id": r, "package_id": last, "at": now} for r in runs]
+        )

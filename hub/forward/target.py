@@ -1,0 +1,98 @@
+"""A forwarding target's state in the store, shared by every hub process.
+
+The lease lets one process at a time build and push a target's packages (an UPDATE that
+takes it only when nobody holds a live one: atomic on SQLite and PostgreSQL alike; a process
+that dies leaves a lease that simply runs out).  The circuit breaker counts the target's
+failed packages in a row; at ``breaker_failures`` it opens for ``breaker_minutes``, and the
+next pass after that is one try (half open): a success closes it, a failure opens it again.
+Being in the database, the breaker is the same for every process, not one process's memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from hub.sections import ForwardSection
+from hub.store import lease as lease_of
+from hub.store.engine import Store, utc
+from hub.store.models import ForwardTarget, table
+from hub.store.upsert import insert_ignore
+
+T = table(ForwardTarget)
+LEASE = timedelta(minutes=10)  # renewed for each package; a pass never holds it longer
+
+
+@dataclass(frozen=True)
+class TargetState:
+    name: str
+    failures: int
+    open_until: datetime | None
+    last_error: str | None
+    last_attempt: datetime | None
+    last_success: datetime | None
+    claimed_by: str | None
+
+    def open_at(self, now: datetime) -> bool:
+        return self.open_until is not None and self.open_until > now
+
+
+def state(store: Store, name: str) -> TargetState:
+    with store.read() as conn:
+        row = conn.execute(select(T).where(T.c.name == name)).first()
+    if row is None:
+        return TargetState(name, 0, None, None, None, None, None)
+    return TargetState(
+        name,
+        row.failures,
+        utc(row.open_until),
+        row.last_error,
+        utc(row.last_attempt),
+        utc(row.last_success),
+        row.claimed_by,
+    )
+
+
+def claim(store: Store, name: str, who: str, now: datetime, lease: timedelta = LEASE) -> bool:
+    """Take the target's lease if nobody holds a live one, or renew the one ``who`` holds."""
+    with store.write() as conn:
+        insert_ignore(conn, T, [{"name": name, "failures": 0}])
+    return lease_of.take(store, T, name, who, now, lease)
+
+
+def release(store: Store, name: str, who: str) -> None:
+    lease_of.give_back(store, T, name, who)
+
+
+def record(
+    store: Store, t: ForwardSection, name: str, ok: bool, now: datetime, error: str | None
+) -> TargetState:
+    """One package's outcome: a success closes the breaker; a failure counts, and opens it
+    at the threshold (again at once when it was half open)."""
+    with store.write() as conn:
+        if ok:
+            conn.execute(
+                update(T)
+                .where(T.c.name == name)
+                .values(
+                    failures=0, open_until=None, last_error=None, last_attempt=now, last_success=now
+                )
+            )
+        else:
+            failures = (
+                int(conn.execute(select(T.c.failures).where(T.c.name == name)).scalar() or 0) + 1
+            )
+            shut = failures >= t.breaker_failures
+            conn.execute(
+                update(T)
+                .where(T.c.name == name)
+                .values(
+                    failures=failures,
+                    open_until=now + timedelta(minutes=t.breaker_minutes) if shut else None,
+                    last_error=error,
+                    last_attempt=now,
+                )
+            )
+    return state(store, name)

@@ -1,0 +1,279 @@
+"""Forwarding to a target: a city node's accepted records go, collapsed, in signed packages to
+a real `hub serve` of the province; its signed receipt comes back and each record's verdict
+is kept; the breaker and the lease live in the store."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from adapters.http import HttpAdapter
+from hub.cli import cli
+from hub.config import NodeConfig, SigningSection, StoreSection, TrustSection
+from hub.forward import forward
+from hub.forward import target as target_state
+from hub.forward.deliver import D
+from hub.forward.outbox import decide
+from hub.generate.batch import jsonl_bytes
+from hub.generate.generator import Generator
+from hub.ingest.pipeline import ingest_stream
+from hub.schedule.scheduler import Scheduler
+from hub.sections import ForwardSection
+from hub.service.app import create_app
+from hub.store.engine import Store, open_store
+from hub.store.models import CurrentRecord, ForwardItem, RecordVersion, table
+from tests.conftest import BACKENDS
+from tests.httpserver import serve
+from tests.packkit import RECEIVER, Pki, make_pki, receiving_node
+from tests.webkit import free_port
+
+CUR, VER, ITEM = table(CurrentRecord), table(RecordVersion), table(ForwardItem)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(autouse=True)
+def _no_waits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(HttpAdapter, "sleep", staticmethod(lambda _s: None))
+    HttpAdapter._breakers.clear()
+    yield
+    HttpAdapter._breakers.clear()
+
+
+def _city(tmp: Path, pki: Pki, url: str, db: str = "", **target: Any) -> tuple[NodeConfig, Store]:
+    """A city node signing as the test PKI's good sender, forwarding to the province."""
+    cfg = NodeConfig(
+        store=StoreSection(data_dir=tmp / "city", url=db),
+        trust=TrustSection(anchors=[pki.dir / "ca.pem"], crls=[pki.dir / "ca.crl"]),
+        signing=SigningSection(key=pki.dir / "node.key", cert=pki.dir / "node.pem"),
+        forward={
+            "province": ForwardSection(
+                receiver=RECEIVER,
+                options={"url": url, "backoff_seconds": 0.01, "max_attempts": 2},
+                **target,
+            )
+        },
+    )
+    return cfg, open_store(cfg)
+
+
+@pytest.fixture
+def province(tmp_path: Path, pki: Pki) -> Iterator[tuple[str, Store]]:
+    node = receiving_node(NodeConfig(store=StoreSection(data_dir=tmp_path / "province")), pki)
+    store = open_store(node)
+    try:
+        with serve(create_app(node, store)) as url:
+            yield url, store
+    finally:
+        store.dispose()
+
+
+def _ingest(store: Store, envelopes: list[dict[str, Any]]) -> None:
+    ingest_stream(store, io.BytesIO(jsonl_bytes(envelopes)), "county-a", "night.jsonl")
+
+
+def _current(store: Store) -> dict[tuple[str, str], tuple[str, bool]]:
+    with store.read() as conn:
+        return {
+            (r.dataset, r.business_key): (r.content_hash, r.deleted)
+            for r in conn.execute(
+                select(CUR.c.dataset, CUR.c.business_key, CUR.c.content_hash, CUR.c.deleted)
+            )
+        }
+
+
+def _later(env: dict[str, Any], op: str, **fields: str) -> dict[str, Any]:
+    rec = dict(env["record"]) | fields
+    rec["DATA_TIMESTAMP"] = str(int(rec["DATA_TIMESTAMP"]) + 100)  # 1 minute later
+    return {**env, "op": op, "record": rec}
+
+
+@pytest.mark.parametrize(
+    ("deleted", "sent_op", "same", "held", "expected"),
+    [
+        (False, None, False, False, "add"),
+        (False, "add", False, True, "modify"),
+        (False, "add", True, True, None),
+        (True, "modify", False, True, "delete"),
+        (True, None, False, False, None),  # added then deleted before sending: nothing
+        (False, "delete", False, True, "add"),  # deleted, then added again
+        (False, "add", False, False, "add"),  # the target rejected it: it holds nothing
+    ],
+)
+def test_collapse_table(
+    deleted: bool, sent_op: str | None, same: bool, held: bool, expected: str | None
+) -> None:
+    assert decide(deleted, "h1", sent_op, "h1" if same else "h0", held) == expected
+
+
+@BACKENDS
+def test_city_forwards_to_the_province_and_keeps_its_verdicts(
+    tmp_path: Path, pki: Pki, province: tuple[str, Store], database_url: str
+) -> None:
+    url, prov = province
+    cfg, city = _city(tmp_path, pki, url, database_url, max_records=60)
+    try:
+        night = Generator(seed=5).batch(2)
+        _ingest(city, night)
+        first = forward(cfg, city, "province")
+        accepted = sum(1 for v in _current(city).values() if not v[1])
+        assert first.status == "done" and first.ops == {"add": accepted}
+        assert len(first.packages) == -(-accepted // 60)  # packages of at most 60 records
+        assert all(p.status == "delivered" for p in first.packages)
+        # the province holds what the city holds, and every verdict came back down
+        assert _current(prov) == _current(city)
+        with city.read() as conn:
+            outcomes = dict(
+                conn.execute(select(ITEM.c.outcome, func.count()).group_by(ITEM.c.outcome)).all()
+            )
+        assert outcomes == {"accepted": accepted}
+
+        # nothing new: nothing sent
+        again = forward(cfg, city, "province")
+        assert (again.status, again.runs, again.packages) == ("done", 0, [])
+
+        # a modify, an add then a delete of a record never sent, an add then a modify
+        proj = next(e for e in night if e["dataset"] == "PROJECT")
+        one, two = [e for e in Generator(seed=6).batch(2) if e["dataset"] == "PROJECT"]
+        _ingest(city, [_later(proj, "modify", PROJECT_NAME="金山医院门诊楼扩建工程")])
+        _ingest(city, [one, _later(one, "delete")])
+        _ingest(city, [two, _later(two, "modify", PROJECT_NAME="北港污水管网改造工程")])
+        third = forward(cfg, city, "province")
+        assert third.runs == 3 and third.ops == {"modify": 1, "add": 1}, third.ops
+        with city.read() as conn:
+            sent = {
+                r.business_key: r.op
+                for r in conn.execute(
+                    select(ITEM.c.business_key, ITEM.c.op).where(
+                        ITEM.c.package_id == third.packages[0].package_id
+                    )
+                )
+            }
+        assert sorted(sent.values()) == ["add", "modify"]
+        live = {k: v for k, v in _current(city).items() if not v[1]}
+        assert _current(prov) == live  # the one added and deleted never reached it
+    finally:
+        city.dispose()
+
+
+@BACKENDS
+def test_breaker_opens_in_the_store_and_dead_packages_go_first_when_it_is_back(
+    tmp_path: Path, pki: Pki, province: tuple[str, Store], database_url: str
+) -> None:
+    url, prov = province
+    down = f"http://127.0.0.1:{free_port()}"
+    cfg, city = _city(tmp_path, pki, down, database_url, breaker_failures=2, breaker_minutes=5)
+    try:
+        _ingest(city, Generator(seed=7).batch(1))
+        for _ in range(2):
+            p = forward(cfg, city, "province")
+            assert p.status == "stopped" and p.packages[-1].status == "dead"
+        # open: no push at all now, and every process sees it (a new store object)
+        other = open_store(cfg)
+        st = target_state.state(other, "province")
+        assert st.failures == 2 and st.open_until is not None
+        assert forward(cfg, other, "province").status == "open"
+        other.dispose()
+        with city.read() as conn:
+            dead = conn.execute(select(D.c.package_id).where(D.c.status == "dead")).scalars()
+            assert len(list(dead)) == 1  # the same package, tried twice
+        # the province is back and the breaker's time is up: the dead package goes first
+        city.dispose()
+        back, city = _city(tmp_path, pki, url, database_url)
+        with city.write() as conn:
+            conn.execute(target_state.T.update().values(open_until=None))
+        p = forward(back, city, "province")
+        assert p.status == "done" and [s.status for s in p.packages] == ["delivered"]
+        assert _current(prov) == _current(city)
+        assert target_state.state(city, "province").failures == 0
+    finally:
+        city.dispose()
+
+
+def test_one_process_at_a_time_per_target(tmp_path: Path, pki: Pki) -> None:
+    cfg, city = _city(tmp_path, pki, "http://127.0.0.1:9")
+    try:
+        assert target_state.claim(city, "province", "other-process", datetime.now(UTC))
+        assert forward(cfg, city, "province").status == "busy"
+        target_state.release(city, "province", "other-process")
+        with city.read() as conn:
+            assert conn.execute(select(func.count()).select_from(VER)).scalar() == 0
+        assert forward(cfg, city, "province").status == "done"  # nothing to send
+    finally:
+        city.dispose()
+
+
+def test_forward_from_the_command_line(
+    tmp_path: Path, pki: Pki, province: tuple[str, Store]
+) -> None:
+    url, prov = province
+    d = pki.dir
+    toml = tmp_path / "city.toml"
+    toml.write_text(
+        f"""
+[store]
+data_dir = "city"
+[signing]
+key = "{d / "node.key"}"
+cert = "{d / "node.pem"}"
+[trust]
+anchors = ["{d / "ca.pem"}"]
+crls = ["{d / "ca.crl"}"]
+[forward.province]
+receiver = "{RECEIVER}"
+datasets = ["PROJECT", "TENDER_PROJECT"]
+options = {{ url = "{url}", backoff_seconds = 0.01 }}
+""",
+        "utf-8",
+    )
+    night = tmp_path / "night.jsonl"
+    night.write_bytes(jsonl_bytes(Generator(seed=8).batch(2)))
+    runner = CliRunner()
+    cfg = ["--config", str(toml)]
+    assert runner.invoke(cli, ["ingest", str(night), "--source", "county-a", *cfg]).exit_code == 0
+    r = runner.invoke(cli, ["forward", "run", *cfg])
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())  # as rich wraps it
+    assert "province: done, 1 run(s) looked at, add 4" in said  # 2 + 2: only those sets
+    assert "delivered, 4 record(s); the target: accepted 4" in said
+    status = runner.invoke(cli, ["forward", "--format", "json", *cfg])
+    got = orjson.loads(status.output)
+    assert got[0]["records"] == {"accepted": 4} and got[0]["runs_waiting"] == 0
+    assert got[0]["packages"] == {"delivered": 1} and got[0]["breaker"] == "closed"
+    with prov.read() as conn:
+        assert sorted(conn.execute(select(CUR.c.dataset).distinct()).scalars()) == [
+            "PROJECT",
+            "TENDER_PROJECT",
+        ]
+    wrong = runner.invoke(cli, ["forward", "run", "provnce", *cfg])
+    assert wrong.exit_code == 2 and "did you mean 'province'" in wrong.output, wrong.output
+
+
+def test_the_scheduler_forwards_within_seconds_of_an_accepted_record(
+    tmp_path: Path, pki: Pki, province: tuple[str, Store]
+) -> None:
+    url, prov = province
+    cfg, city = _city(tmp_path, pki, url, every="1s")
+    sched = Scheduler(cfg, city)
+    sched.start()
+    try:
+        _ingest(city, [e for e in Generator(seed=9).batch(1) if e["dataset"] == "PROJECT"])
+        accepted_at = time.monotonic()
+        while not _current(prov) and time.monotonic() - accepted_at < 30:
+            time.sleep(0.1)
+        assert _current(prov) == _current(city)  # it got there, in a few seconds
+    finally:
+        sched.stop()
+        city.dispose()
