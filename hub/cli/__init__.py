@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Keys with two contents at one DATA_TIMESTAMP: show side by side, resolve.",
         (),
     ),
+    "demo": (
+        "hub.cli.demo_cmd:demo_cmd",
+        "Three nodes on loopback: two counties' night goes, signed, to the province.",
+        (),
+    ),
     "dictionary": (
         "hub.cli.dictionary_cmd:dictionary_group",
         "The national data dictionary (data sets, fields, code sets).",
