@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from adapters.http import HttpAdapter
 from hub.cli import cli
 from hub.config import NodeConfig, SigningSection, StoreSection, TrustSection
-from hub.forward import forward
+from hub.forward import forward, outbox
 from hub.forward import target as target_state
 from hub.forward.deliver import D
 from hub.forward.outbox import decide
@@ -276,4 +276,26 @@ def test_the_scheduler_forwards_within_seconds_of_an_accepted_record(
         assert _current(prov) == _current(city)  # it got there, in a few seconds
     finally:
         sched.stop()
+        city.dispose()
+
+
+def test_envelopes_are_what_orjson_writes(tmp_path: Path, pki: Pki) -> None:
+    """The lines are put together around the stored content; they must be the very bytes
+    `hub package build` writes for the same envelope (sorted keys, compact)."""
+    _, city = _city(tmp_path, pki, "http://127.0.0.1:9")
+    try:
+        _ingest(city, Generator(seed=10).batch(1))
+        with city.read() as conn:
+            runs = outbox.pending_runs(conn, "province")
+            todo = outbox.changes(conn, "province", runs, ())
+            lines = list(outbox.envelopes(conn, todo))
+            contents = dict(conn.execute(select(VER.c.id, VER.c.content)).all())
+        assert lines and len(lines) == len(todo)
+        for c, line in lines:
+            env = {"dataset": c.dataset, "op": c.op, "record": orjson.loads(contents[c.version_id])}
+            got = orjson.loads(line)
+            if "key" in got:
+                env["key"] = got["key"]
+            assert line == orjson.dumps(env, option=orjson.OPT_SORT_KEYS)
+    finally:
         city.dispose()

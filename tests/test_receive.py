@@ -14,7 +14,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from hub.config import NodeConfig, StoreSection
+from hub.config import IngestSection, NodeConfig, StoreSection
 from hub.errors import InputError
 from hub.generate.batch import jsonl_bytes
 from hub.generate.generator import Generator
@@ -162,8 +162,9 @@ def test_a_crash_mid_package_resumes_on_the_next_delivery(
         if seen > total // 2:
             raise KeyboardInterrupt  # the process dies part-way through
 
+    small = IngestSection(chunk_records=40)  # the package's records commit 40 at a time
     with pytest.raises(KeyboardInterrupt):
-        _receive(store, data, pki, me, on_progress=crash)
+        _receive(store, data, pki, me, on_progress=crash, settings=small)
     with store.read() as conn:
         assert conn.execute(select(Package.status)).scalar_one() == "receiving"
     stored = _count(store, RecordVersion)

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, and_, exists, func, select
 
 from hub.dictionary.loader import load_dictionary
-from hub.store.keyfilter import values_in
+from hub.store.keyfilter import key_in, values_in
 from hub.store.models import (
     Conflict,
     CurrentRecord,
@@ -64,18 +65,6 @@ def pending_runs(conn: Connection, target: str) -> list[int]:
     seen = exists().where(FRUN.c.target == target, FRUN.c.run_id == RUN.c.id)
     q = select(RUN.c.id).where(RUN.c.status != "running", ~seen).order_by(RUN.c.id)
     return list(conn.execute(q).scalars())
-
-
-def _touched(conn: Connection, runs: list[int], datasets: tuple[str, ...]) -> set[tuple[str, str]]:
-    keys: set[tuple[str, str]] = set()
-    for i in range(0, len(runs), BATCH):
-        q = select(VER.c.dataset, VER.c.business_key).where(
-            values_in(VER.c.run_id, runs[i : i + BATCH])
-        )
-        if datasets:
-            q = q.where(VER.c.dataset.in_(datasets))
-        keys.update((r.dataset, r.business_key) for r in conn.execute(q.distinct()))
-    return keys
 
 
 def _resolved(conn: Connection, target: str, datasets: tuple[str, ...]) -> set[tuple[str, str]]:
@@ -120,53 +109,68 @@ def decide(
     return "modify" if content_hash != sent_hash else None
 
 
+_COLS = (
+    CUR.c.dataset,
+    CUR.c.business_key,
+    CUR.c.version_id,
+    CUR.c.content_hash,
+    CUR.c.deleted,
+    CUR.c.conflict,
+    ITEM.c.op,
+    ITEM.c.content_hash.label("sent_hash"),
+    ITEM.c.outcome,
+)
+
+
+def _sent(target: str) -> Any:
+    return and_(
+        ITEM.c.target == target,
+        ITEM.c.dataset == CUR.c.dataset,
+        ITEM.c.business_key == CUR.c.business_key,
+    )
+
+
 def changes(
     conn: Connection, target: str, runs: list[int], datasets: tuple[str, ...]
 ) -> list[Change]:
     """The collapsed changes of ``runs`` (and of resolved conflicts) for ``target``: parents
     before children (a package split across several never makes the target hold a child
-    for a parent still to come), then by data set and key."""
-    rank = _parents_first()
-    keys = sorted(
-        _touched(conn, runs, datasets) | _resolved(conn, target, datasets),
-        key=lambda k: (rank.get(k[0], 0), k),
-    )
-    out: list[Change] = []
-    for i in range(0, len(keys), BATCH):
-        chunk = keys[i : i + BATCH]
-        by_ds: dict[str, list[str]] = {}
-        for ds, key in chunk:
-            by_ds.setdefault(ds, []).append(key)
-        for ds, ks in sorted(by_ds.items(), key=lambda kv: (rank.get(kv[0], 0), kv[0])):
-            q = (
-                select(
-                    CUR.c.business_key,
-                    CUR.c.version_id,
-                    CUR.c.content_hash,
-                    CUR.c.deleted,
-                    CUR.c.conflict,
-                    ITEM.c.op,
-                    ITEM.c.content_hash.label("sent_hash"),
-                    ITEM.c.outcome,
-                )
-                .outerjoin(
-                    ITEM,
-                    and_(
-                        ITEM.c.target == target,
-                        ITEM.c.dataset == CUR.c.dataset,
-                        ITEM.c.business_key == CUR.c.business_key,
-                    ),
-                )
-                .where(CUR.c.dataset == ds, values_in(CUR.c.business_key, ks))
-                .order_by(CUR.c.business_key)
+    for a parent still to come), then by data set and key.
+
+    One join per thousand runs: the runs' versions (by the run index) to the current view
+    and to what the target holds, not a key list sent back to the database."""
+    rows: dict[tuple[str, str], Any] = {}
+    for i in range(0, len(runs), BATCH):
+        q = (
+            select(*_COLS)
+            .select_from(VER)
+            .join(
+                CUR, and_(CUR.c.dataset == VER.c.dataset, CUR.c.business_key == VER.c.business_key)
             )
-            for r in conn.execute(q):
-                if r.conflict:
-                    continue  # held back until somebody resolves it
-                held = r.op is not None and r.outcome not in NOT_HELD
-                op = decide(bool(r.deleted), r.content_hash, r.op, r.sent_hash, held)
-                if op is not None:
-                    out.append(Change(ds, r.business_key, op, int(r.version_id), r.content_hash))
+            .outerjoin(ITEM, _sent(target))
+            .where(values_in(VER.c.run_id, runs[i : i + BATCH]))
+        )
+        if datasets:
+            q = q.where(VER.c.dataset.in_(datasets))
+        rows.update(((r.dataset, r.business_key), r) for r in conn.execute(q))
+    again = sorted(_resolved(conn, target, datasets) - rows.keys())
+    for i in range(0, len(again), BATCH):
+        q = (
+            select(*_COLS)
+            .outerjoin(ITEM, _sent(target))
+            .where(key_in(CUR.c.dataset, CUR.c.business_key, again[i : i + BATCH]))
+        )
+        rows.update(((r.dataset, r.business_key), r) for r in conn.execute(q))
+    rank = _parents_first()
+    out: list[Change] = []
+    for k in sorted(rows, key=lambda k: (rank.get(k[0], 0), k)):
+        r = rows[k]
+        if r.conflict:
+            continue  # held back until somebody resolves it
+        held = r.op is not None and r.outcome not in NOT_HELD
+        op = decide(bool(r.deleted), r.content_hash, r.op, r.sent_hash, held)
+        if op is not None:
+            out.append(Change(k[0], k[1], op, int(r.version_id), r.content_hash))
     return out
 
 
@@ -182,14 +186,24 @@ def envelopes(conn: Connection, batch: list[Change]) -> Iterator[tuple[Change, b
     }
     for c in batch:
         r = rows[c.version_id]
-        env: dict[str, object] = {
-            "dataset": c.dataset,
-            "op": c.op,
-            "record": orjson.loads(r.content),
-        }
-        if r.sender_key:
-            env["key"] = r.sender_key
-        yield c, orjson.dumps(env, option=orjson.OPT_SORT_KEYS)
+        # the envelope as orjson.dumps(..., OPT_SORT_KEYS) writes it (keys in order: dataset,
+        # key, op, record), around the content as stored: canonical JSON already
+        key = b',"key":' + orjson.dumps(r.sender_key) if r.sender_key else b""
+        yield (
+            c,
+            b"".join(
+                (
+                    b'{"dataset":',
+                    orjson.dumps(c.dataset),
+                    key,
+                    b',"op":',
+                    orjson.dumps(c.op),
+                    b',"record":',
+                    r.content.encode(),
+                    b"}",
+                )
+            ),
+        )
 
 
 def backlog(conn: Connection, target: str) -> int:

@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -30,7 +31,7 @@ from hub.package.node import identity, trust_store
 from hub.package.receipt import Receipt, verify
 from hub.store import audit
 from hub.store.engine import Store
-from hub.store.upsert import insert_ignore, upsert
+from hub.store.upsert import analyze_when_unknown, insert_ignore, upsert
 from hub.suggest import did_you_mean
 
 ITEM, FRUN = outbox.ITEM, outbox.FRUN
@@ -99,7 +100,7 @@ def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
         ).all()
     for row in left:  # what a dead process or a down target left, in order
         target.claim(store, name, who, datetime.now(UTC))
-        sent = _settle(cfg, store, name, send_again(cfg, store, row), _count(store, name, row))
+        sent = _push(cfg, store, name, row, _count(store, name, row))
         done.packages.append(sent)
         if sent.status == "dead":
             return _stopped(done, sent)
@@ -109,17 +110,33 @@ def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
     done.runs = len(runs)
     done.ops = dict(Counter(c.op for c in todo))
     packages: list[str] = []
-    for i in range(0, len(todo), t.max_records):
-        target.claim(store, name, who, datetime.now(UTC))
-        row, count = _package(cfg, store, name, todo[i : i + t.max_records])
-        packages.append(row.package_id)
-        sent = _settle(cfg, store, name, send_again(cfg, store, row), count)
-        done.packages.append(sent)
-        if sent.status == "dead":
-            return _stopped(done, sent)
+    # the next package is built while the target takes the last one (a thread pushes it and
+    # keeps its receipt); each is settled before the next goes, so they go one at a time,
+    # in order
+    with ThreadPoolExecutor(1, thread_name_prefix=f"forward-{name}") as pusher:
+        flight: Future[Sent] | None = None
+        for i in range(0, len(todo), t.max_records):
+            target.claim(store, name, who, datetime.now(UTC))
+            row, count = _package(cfg, store, name, todo[i : i + t.max_records])
+            packages.append(row.package_id)
+            if flight is not None and _landed(done, flight).status == "dead":
+                return _stopped(done, done.packages[-1])  # the one just built waits, pending
+            flight = pusher.submit(_push, cfg, store, name, row, count)
+        if flight is not None and _landed(done, flight).status == "dead":
+            return _stopped(done, done.packages[-1])
     if runs:
         _looked_at(store, name, runs, packages)
     return done
+
+
+def _push(cfg: NodeConfig, store: Store, name: str, row: Row[object], count: int) -> Sent:
+    return _settle(cfg, store, name, send_again(cfg, store, row), count)
+
+
+def _landed(p: Pass, flight: Future[Sent]) -> Sent:
+    sent = flight.result()
+    p.packages.append(sent)
+    return sent
 
 
 def _stopped(p: Pass, sent: Sent) -> Pass:
@@ -173,6 +190,7 @@ def _package(
     )
     with store.write() as conn:
         upsert(conn, ITEM, items, ["target", "dataset", "business_key"])
+        analyze_when_unknown(conn, ITEM, len(items))  # the verdicts find them by index
         did = conn.execute(
             D.insert().returning(D.c.id),
             {

@@ -19,10 +19,11 @@ that arrive while it is being received wait for that receiver and get its receip
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy import Connection, select, update
 from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
 from hub.errors import InputError
-from hub.ingest.outcome import Counts, Verdict
+from hub.ingest.outcome import Counts, Outcome, Verdict
 from hub.ingest.pipeline import RunResult, ingest_stream
 from hub.package import archive, crypto
 from hub.package import claim as claims
@@ -172,35 +173,36 @@ class _Job:
         """Ingest the package's data files into row ``row_id`` and sign the receipt."""
         m, store = v.manifest, self.store
         signer = f"{v.signed.signer.name} (serial {v.signed.signer.serial})"
-        verdicts: list[RecordVerdict] = []
-        runs: list[RunResult] = []
-        file_sha: dict[str, str] = {}
+        files: list[tuple[str, int]] = []  # each data file and its records, in stream order
+        bodies: list[bytes] = []
         for f in _parents_first(m.files):
             body = v.files[f.path]
             if f.kind != "data":
                 store.raw.put_stream(io.BytesIO(body))  # attachments: kept as evidence
                 continue
-            file_sha[f.path] = hashlib.sha256(body).hexdigest()
-
-            def collect(vd: Verdict, path: str = f.path) -> None:
-                verdicts.append(RecordVerdict.of(path, vd))
-
-            runs.append(
-                ingest_stream(
-                    store,
-                    io.BytesIO(body),
-                    self.source or m.sender,
-                    f"{self.origin}#{f.path}",
-                    fmt="jsonl",
-                    settings=self.settings,
-                    now=self.now,
-                    on_progress=on_progress,
-                    on_verdict=collect,
-                    package=(row_id, signer),
-                )
-            )
+            body = body if body.endswith(b"\n") or not body else body + b"\n"
+            files.append((f.path, sum(1 for line in body.split(b"\n") if line.strip())))
+            bodies.append(body)
+        # one stream, one run: a package of many small data files costs one ingest's
+        # overhead, and is large enough for the second validating process (parents first)
+        stream = b"".join(bodies)
+        raw: list[Verdict] = []
+        run = ingest_stream(
+            store,
+            io.BytesIO(stream),
+            self.source or m.sender,
+            f"{self.origin}#data",
+            fmt="jsonl",
+            settings=self.settings,
+            now=self.now,
+            on_progress=on_progress,
+            on_verdict=raw.append,
+            package=(row_id, signer),
+        )
+        runs = [run]
         if resumed:  # a resumed package: what the first attempt stored is accepted
-            verdicts = _resumed(store, row_id, file_sha, verdicts)
+            raw = _resumed(store, row_id, run.raw_sha256, raw)
+        verdicts = _by_file(files, raw)
         pos = {f.path: i for i, f in enumerate(m.files)}
         verdicts.sort(key=lambda rv: (pos[rv.file], rv.line))  # the manifest's order
         counts: dict[str, int] = {}
@@ -275,19 +277,33 @@ def _refusal(who: SigningIdentity, now: datetime, sha: str, exc: InputError) -> 
     )
 
 
-def _resumed(
-    store: Store, row_id: int, file_sha: dict[str, str], verdicts: list[RecordVerdict]
-) -> list[RecordVerdict]:
+def _resumed(store: Store, row_id: int, sha: str, verdicts: list[Verdict]) -> list[Verdict]:
     with store.read() as conn:
         before = _versions_of(conn, row_id)
 
-    def fix(rv: RecordVerdict) -> RecordVerdict:
-        n = before.get((file_sha[rv.file], rv.line))
-        if rv.outcome == "duplicate" and n is not None:
-            return rv.model_copy(update={"outcome": "accepted", "version": n})
-        return rv
+    def fix(vd: Verdict) -> Verdict:
+        n = before.get((sha, vd.index))
+        if vd.outcome == "duplicate" and n is not None:
+            return replace(vd, outcome=Outcome.ACCEPTED, version=n)
+        return vd
 
-    return [fix(rv) for rv in verdicts]
+    return [fix(vd) for vd in verdicts]
+
+
+def _by_file(files: list[tuple[str, int]], verdicts: list[Verdict]) -> list[RecordVerdict]:
+    """Each verdict of the one stream as its data file's: record n of the stream is record
+    n - (records of the files before it) of its file."""
+    starts: list[int] = []
+    n = 0
+    for _, count in files:
+        starts.append(n)
+        n += count
+    out = []
+    for vd in verdicts:
+        i = bisect.bisect_left(starts, vd.index) - 1
+        path, first = files[i][0], starts[i]
+        out.append(RecordVerdict.of(path, replace(vd, index=vd.index - first)))
+    return out
 
 
 def _versions_of(conn: Connection, row_id: int) -> dict[tuple[str, int], int]:
