@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from adapters.http import HttpAdapter
 from hub.cli import cli
 from hub.config import NodeConfig, SigningSection, StoreSection, TrustSection
+from hub.dictionary.loader import load_dictionary
 from hub.forward import forward, outbox
 from hub.forward import target as target_state
 from hub.forward.deliver import D
@@ -26,6 +27,7 @@ from hub.forward.outbox import decide
 from hub.generate.batch import jsonl_bytes
 from hub.generate.generator import Generator
 from hub.ingest.pipeline import ingest_stream
+from hub.query.records import as_seen_by, show
 from hub.schedule.scheduler import Scheduler
 from hub.sections import ForwardSection
 from hub.service.app import create_app
@@ -297,5 +299,38 @@ def test_envelopes_are_what_orjson_writes(tmp_path: Path, pki: Pki) -> None:
             if "key" in got:
                 env["key"] = got["key"]
             assert line == orjson.dumps(env, option=orjson.OPT_SORT_KEYS)
+    finally:
+        city.dispose()
+
+
+def test_what_became_of_my_record(tmp_path: Path, pki: Pki, province: tuple[str, Store]) -> None:
+    """The city answers a county's "what became of my record?": accepted here as version n,
+    sent in package P (line), and the province's verdict, with the time the hop took; a
+    county sees only what its own versions became."""
+    url, _ = province
+    cfg, city = _city(tmp_path, pki, url)
+    try:
+        proj = next(e for e in Generator(seed=11).batch(1) if e["dataset"] == "PROJECT")
+        _ingest(city, [proj])
+        p = forward(cfg, city, "province")
+        key = proj["record"]["PROJECT_CODE"]
+        with city.read() as conn:
+            rec = show(conn, load_dictionary(), "PROJECT", key)
+        (up,) = rec["upstream"]
+        assert (up["target"], up["op"], up["version"], up["outcome"]) == (
+            "province",
+            "add",
+            1,
+            "accepted",
+        )
+        assert up["package_id"] == p.packages[0].package_id and up["line"] == 1
+        assert up["upstream_version"] == 1 and up["newest_here"] and up["seconds"] >= 0
+        assert as_seen_by(rec, {"county-a"})["upstream"] == [up]  # type: ignore[index]
+        assert as_seen_by(rec, {"county-b"}) is None  # it sent none of it
+        # a newer version arrives and is not forwarded yet: the chain says so
+        _ingest(city, [_later(proj, "modify", PROJECT_NAME="金山医院门诊楼二期工程")])
+        with city.read() as conn:
+            (up,) = show(conn, load_dictionary(), "PROJECT", key)["upstream"]
+        assert up["version"] == 1 and not up["newest_here"]
     finally:
         city.dispose()

@@ -80,6 +80,21 @@ def _print_show(data: dict[str, Any]) -> None:
     out.print(h)
     if data["sightings"]:
         out.print("also sent by: " + ", ".join(s["source"] for s in data["sightings"]))
+    for u in data.get("upstream", []):
+        said = u["outcome"]
+        if u["upstream_version"]:
+            said += f" as its version {u['upstream_version']}"
+        if u["rule"]:
+            said += f": {u['rule']} on {u['field']} (value {u['value']!r}) {u['message'] or ''}"
+        took = f", {u['seconds']:.1f} s after it arrived here" if u["seconds"] is not None else ""
+        out.print(
+            escape(
+                f"upstream {u['target']}: version {u['version']} sent as {u['op']} in package "
+                f"{u['package_id']} line {u['line']}; {said}{took}"
+                + ("" if u["newest_here"] else " (a newer version is here; not sent yet)")
+            ),
+            highlight=False,
+        )
     if data.get("disagreements"):
         d = Table(title="sources disagree")
         d.add_column("field")

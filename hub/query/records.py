@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from hub.dictionary.loader import Dictionary
 from hub.errors import UsageError
+from hub.forward.trace import upstream
 from hub.reconcile.keys import KEY_SEP, key_plans
 from hub.store.keyfilter import key_in, parts
 from hub.store.models import (
@@ -109,6 +110,7 @@ def show(conn: Connection, d: Dictionary, dataset: str, key: str) -> dict[str, A
             )
         ]
     out["disagreements"] = disagreements(history)
+    out["upstream"] = upstream(conn, ds.name, key, history)  # what became of it above
     if ds.library == "entities":
         out["entity_claims"] = [
             dict(c._mapping)
@@ -130,6 +132,8 @@ def as_seen_by(rec: dict[str, Any], mine: set[str]) -> dict[str, Any] | None:
     what others said (holds, disagreements, conflicts); None when it sent none of it."""
     out = dict(rec)
     out["history"] = [v for v in rec["history"] if v["source"] in mine]
+    ids = {v["id"] for v in out["history"]}
+    out["upstream"] = [u for u in rec.get("upstream", []) if u["version_id"] in ids]
     out["sightings"] = [x for x in rec["sightings"] if x["source"] in mine]
     if out["current"] is not None and out["current"]["source"] not in mine:
         out["current"] = None
