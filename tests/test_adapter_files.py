@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -212,7 +213,7 @@ class TestFilesPackages(FilesPeer):
         assert self.versions(hub_store) == n
         receipts = self.peer_dir / "receipts"
         r, _ = verify(
-            (receipts / "PKG-0000000101.zip.receipt").read_bytes(),
+            (receipts / "PKG-0000000101.receipt").read_bytes(),
             "receipt",
             pki.trust,
             now=wall_clock(),
@@ -220,9 +221,11 @@ class TestFilesPackages(FilesPeer):
         )
         assert r.issuer == RECEIVER and r.status == "processed"
         assert r.counts == {"accepted": n} and len(r.records) == n
-        assert ok.receipt == str(receipts / "PKG-0000000101.zip.receipt")
+        assert ok.receipt == str(receipts / "PKG-0000000101.receipt")
+        digest = hashlib.sha256(tampered).hexdigest()[:12]  # a refusal: by file and bytes
+        assert bad.receipt == str(receipts / f"PKG-0000000102.zip.{digest}.receipt")
         refusal, _ = verify(
-            (receipts / "PKG-0000000102.zip.receipt").read_bytes(),
+            Path(bad.receipt).read_bytes(),
             "receipt",
             pki.trust,
             now=wall_clock(),
@@ -241,14 +244,28 @@ class TestFilesPackages(FilesPeer):
         data = package(pki.good, records(2), "PKG-0000000103")
         self.drop("PKG-0000000103.zip", data)
         sync_source(cfg, hub_store, "peer")
-        first = (self.peer_dir / "receipts" / "PKG-0000000103.zip.receipt").read_bytes()
+        first = (self.peer_dir / "receipts" / "PKG-0000000103.receipt").read_bytes()
         before = self.versions(hub_store)
         # the hub committed, then died before the drop moved: the county's file is still there
         self.drop("PKG-0000000103.zip", data)
         report = sync_source(cfg, hub_store, "peer")
         assert [b.status for b in report.batches] == ["done"] and report.counts.accepted == 0
-        again = (self.peer_dir / "receipts" / "PKG-0000000103.zip.receipt").read_bytes()
+        again = (self.peer_dir / "receipts" / "PKG-0000000103.receipt").read_bytes()
         assert again == first and self.versions(hub_store) == before
+
+    def test_tonights_drop_of_the_same_name_keeps_yesterdays_receipt(
+        self, node: NodeConfig, hub_store: Store, pki: Pki
+    ) -> None:
+        cfg = receiving_node(node, pki)
+        for pid, seed in (("PKG-0000000105", 2), ("PKG-0000000106", 3)):  # two nights
+            self.drop("night.zip", package(pki.good, records(seed), pid))
+            (b,) = sync_source(cfg, hub_store, "peer").batches
+            assert b.status == "done" and b.receipt == str(
+                self.peer_dir / "receipts" / f"{pid}.receipt"
+            )
+            (self.peer_dir / "processed" / "night.zip").unlink()  # the county tidies its drops
+        left = sorted(p.name for p in (self.peer_dir / "receipts").iterdir())
+        assert left == ["PKG-0000000105.receipt", "PKG-0000000106.receipt"]
 
     def test_a_node_without_keys_stops_before_moving_the_drop(
         self, node: NodeConfig, hub_store: Store, pki: Pki

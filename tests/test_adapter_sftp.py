@@ -207,7 +207,7 @@ class TestSftpBehaviour(SftpPeer):
         assert report.ok and report.batches[0].package == "PKG-0000000201", report.as_dict()
         with hub_store.read() as conn:
             kept = conn.execute(select(Package.receipt)).scalar_one()
-        left = self.peer_dir / "receipts" / "PKG-0000000201.zip.receipt"
+        left = self.peer_dir / "receipts" / "PKG-0000000201.receipt"
         assert left.read_bytes() == kept  # the very bytes the store keeps
         assert (
             report.batches[0].receipt
