@@ -9,9 +9,11 @@ on a fresh connection from the same position, a bounded number of times.
 
 Values become JSON: date-times as ``YYYY-MM-DD HH:MM:SS``, dates as ``YYYY-MM-DD``, decimals
 as exact text, bytes decoded with ``bytes_encoding`` (GBK-era columns declared as binary).
-Known limit: a row whose update time is set *earlier* than the cursor after it was passed
-(a long transaction committing late, a clock set back) is not seen; ``settle_seconds``
-leaves the newest rows for the next run to narrow that window.
+A row whose update time is set *earlier* than the cursor after it was passed (a long
+transaction committing late, a clock set back, a clerk back-dating a correction) is seen
+when ``lookback_seconds`` reaches back to it: each run starts that far before its cursor, so
+the rows of that window are read again (the hub answers those it has as duplicates: no
+new version).  ``settle_seconds`` leaves the newest rows for the next run instead.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ class SqlOptions(AdapterOptions):
     connect_timeout: int = Field(default=10, ge=1)
     read_timeout: int = Field(default=120, ge=1)
     settle_seconds: float = Field(default=0, ge=0)  # leave rows newer than this for next run
+    # each run re-reads this far before its cursor: back-dated rows are seen (re-read rows
+    # are duplicates at the hub); needs a date-time update column
+    lookback_seconds: float = Field(default=0, ge=0)
     bytes_encoding: str = "gbk"
 
     @field_validator("url")
@@ -140,12 +145,13 @@ class SqlAdapter(Adapter):
         try:
             for spec in self.options.tables:
                 name = spec.name or spec.table
+                after = self._looking_back(pos.get(spec.table))
                 while True:
-                    rows, conn = self._page(conn, spec, pos.get(spec.table))
+                    rows, conn = self._page(conn, spec, after)
                     if not rows:
                         break
                     last = rows[-1]
-                    pos[spec.table] = [
+                    pos[spec.table] = after = [
                         _position(last[spec.updated]),
                         _position(last[spec.key]),
                     ]
@@ -169,6 +175,21 @@ class SqlAdapter(Adapter):
             if conn is not None:
                 conn.close()
 
+    def _looking_back(self, after: list[Any] | None) -> list[Any] | None:
+        """Where this run starts: the cursor, or ``lookback_seconds`` before it (from the
+        start of that second, every key: the tie-break then lets nothing through twice)."""
+        back = self.options.lookback_seconds
+        if after is None or not back:
+            return after
+        try:
+            t = datetime.fromisoformat(str(after[0]))
+        except ValueError:
+            raise ConfigError(
+                f"[sources.{self.context.source}] lookback_seconds needs a date-time update "
+                f"column; the cursor holds {after[0]!r}"
+            ) from None
+        return [_position(t - timedelta(seconds=back)), None]
+
     def _where(self) -> str:
         u = make_url(self.options.url)
         return f"{u.get_backend_name()}://{u.host or 'localhost'}/{u.database or ''}"
@@ -185,7 +206,9 @@ class SqlAdapter(Adapter):
                 t = self._table(conn, spec)
                 upd, key = t.c[spec.updated], t.c[spec.key]
                 q = select(t).order_by(upd, key).limit(self.options.page_rows)
-                if after is not None:
+                if after is not None and after[1] is None:  # looking back: from that time on
+                    q = q.where(upd >= after[0])
+                elif after is not None:
                     q = q.where(or_(upd > after[0], and_(upd == after[0], key > after[1])))
                 if self.options.settle_seconds:
                     q = q.where(

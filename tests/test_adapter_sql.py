@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,37 @@ class TestSqlBehaviour(SqlPeer):
             for b in a.pull(None):
                 seen += [json.loads(x)["id"] for x in b.read().splitlines()]
         assert sorted(seen) == list(range(1, 7)) and len(seen) == 6
+
+    def test_a_back_dated_row_is_seen_within_lookback_seconds(
+        self, node: NodeConfig, hub_store: Store
+    ) -> None:
+        rows = ROWS["t_xiangmu"]
+        insert(self.db, "t_xiangmu", rows)
+        newest = max(r["gxsj"] for r in rows)
+        with open_adapter(node, "peer") as a:
+            cursor = [b.cursor for b in a.pull(None)][-1]
+        # a clerk enters a correction dated half an hour before the newest row already read
+        late = dict(rows[0], xmbh="E4513002403010099", gxsj=newest - timedelta(minutes=30))
+        insert(self.db, "t_xiangmu", [late])
+
+        def pulled(lookback: float) -> list[str]:
+            src = node.sources["peer"]
+            opts = {**src.options, "lookback_seconds": lookback}
+            cfg = node.model_copy(
+                update={"sources": {"peer": src.model_copy(update={"options": opts})}}
+            )
+            with open_adapter(cfg, "peer") as a:
+                return [
+                    json.loads(x)["xmbh"]
+                    for b in a.pull(cursor)
+                    if b.name == "t_xiangmu"
+                    for x in b.read().splitlines()
+                ]
+
+        assert pulled(0) == []  # behind the cursor: not seen
+        seen = pulled(3600)  # an hour back: seen, with the rows of that hour again
+        assert "E4513002403010099" in seen and len(seen) == len(set(seen))
+        assert set(seen) <= {r["xmbh"] for r in rows} | {"E4513002403010099"}
 
     def test_a_connection_killed_mid_read_is_retried_without_skipping_or_repeating_rows(
         self, node: NodeConfig, hub_store: Store
