@@ -93,6 +93,11 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Data quality per source and month: completeness, compliance, timeliness, repairs.",
         (),
     ),
+    "queue": (
+        "hub.cli.work_cmd:queue_group",
+        "Batches shared by `hub worker` processes: waiting, in hand, done; `queue add`.",
+        (),
+    ),
     "quarantine": (
         "hub.cli.quarantine_cmd:quarantine_group",
         "Records that could not be taken as they were: list, show, replay, discard.",
@@ -146,6 +151,11 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "users": (
         "hub.cli.users_cmd:users_group",
         "Users of the API with roles; API tokens.",
+        (),
+    ),
+    "worker": (
+        "hub.cli.work_cmd:worker_cmd",
+        "Ingest queued batches; with others on one database; the leader runs the schedules.",
         (),
     ),
     "validate": (

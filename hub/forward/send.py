@@ -12,9 +12,6 @@ its per-record verdicts are kept beside what was sent, for the chain back down.
 from __future__ import annotations
 
 import io
-import os
-import socket
-import uuid
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +28,7 @@ from hub.package.node import identity, trust_store
 from hub.package.receipt import Receipt, verify
 from hub.store import audit
 from hub.store.engine import Store
+from hub.store.lease import holder_id
 from hub.store.upsert import analyze_when_unknown, insert_ignore, upsert
 from hub.suggest import did_you_mean
 
@@ -67,16 +65,12 @@ class Pass:
         }
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 def forward(
     cfg: NodeConfig, store: Store, name: str, *, who: str | None = None, now: datetime | None = None
 ) -> Pass:
     if name not in cfg.forward:
         raise ConfigError(did_you_mean(name, cfg.forward, "forwarding target"))
-    who = who or worker_id()
+    who = who or holder_id()
     now = now or datetime.now(UTC)
     if not target.claim(store, name, who, now):
         return Pass(name, "busy")

@@ -3,9 +3,6 @@ process on the database), events, and the state each tick leaves."""
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +20,7 @@ LEASE = timedelta(minutes=10)  # a run renews nothing: a sync that outlives it m
 
 def owner() -> str:
     """Who claims: host, process and one scheduler in it."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return lease_of.holder_id()
 
 
 def ensure(store: Store, names: list[str], now: datetime) -> None:

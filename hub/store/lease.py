@@ -10,11 +10,19 @@ after its user is gone, and a recycled one would drop it silently.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, or_, update
 
 from hub.store.engine import Store
+
+
+def holder_id() -> str:
+    """Who holds a lease: host, process, and one holder within it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def take(store: Store, table: Table, name: str, who: str, now: datetime, lease: timedelta) -> bool:

@@ -304,6 +304,7 @@ from hub.store.ops_models import (  # noqa: E402
     WebSession,
 )
 from hub.store.supervise_models import Finding, SuperviseCursor  # noqa: E402
+from hub.store.work_models import Leader, WorkItem  # noqa: E402
 
 __all__ = [
     "KEY_LEN",
@@ -315,11 +316,13 @@ __all__ = [
     "ForwardItem",
     "ForwardRun",
     "ForwardTarget",
+    "Leader",
     "LoginFailure",
     "ScheduleEvent",
     "ScheduleState",
     "SuperviseCursor",
     "User",
     "WebSession",
+    "WorkItem",
     "table",
 ]
