@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from hub.config import NodeConfig, StoreSection
+from hub.config import IngestSection, NodeConfig, StoreSection
 from hub.generate.batch import jsonl_bytes
 from hub.generate.generator import Generator
 from hub.ingest.pipeline import ingest_stream
@@ -155,3 +156,41 @@ def test_a_dead_workers_batch_is_taken_again_and_given_up_after_five(store: Stor
         else:
             assert again is None
     assert counts(store) == {"failed": 1}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_writers_sharing_keys_do_not_race(tmp_path: Path, database_url: str) -> None:
+    """Two sources send the same records at the same moment (a county and the city system
+    that copies it), ingested by two writers at once: each key is read and written by one
+    transaction at a time.  Before, both found no current record and the second insert
+    failed on current_record's primary key."""
+    night = jsonl_bytes(Generator(seed=17).batch(12))
+    sources = ["county-a", "county-b"]
+    ref = open_store(NodeConfig(store=StoreSection(data_dir=tmp_path / "ref")))
+    for src in sources:
+        ingest_stream(ref, io.BytesIO(night), src, "night.jsonl")
+    expected = _state(ref)
+    ref.dispose()
+    store = open_store(NodeConfig(store=StoreSection(url=database_url, data_dir=tmp_path / "d")))
+    small = IngestSection(chunk_records=40, parallel_validation=False)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            ingest_stream(store, io.BytesIO(night), sources[i], "night.jsonl", settings=small)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    try:
+        assert not errors, errors
+        versions, current = _state(store)
+        assert current == expected[1] and versions == expected[0]
+    finally:
+        store.dispose()

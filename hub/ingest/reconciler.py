@@ -23,6 +23,7 @@ from hub.reconcile.keys import KeyPlan, key_plans
 from hub.reconcile.prepare import Prepared, prepare
 from hub.store.bulk import Bulk
 from hub.store.ids import reserve_ids
+from hub.store.keylock import lock_keys
 from hub.store.models import (
     CurrentRecord,
     Hold,
@@ -179,7 +180,9 @@ class Reconciler:
                 cands.append((pos, cand_or_verdict))
         cands.sort(key=lambda pc: pc[1].plan.depth)  # parents first (stable)
         db = Bulk(conn)
-        cur = self._load_current(db, {(c.plan.dataset, c.key) for _, c in cands})
+        keys = {(c.plan.dataset, c.key) for _, c in cands}
+        lock_keys(conn, keys)  # other processes writing these keys wait (PostgreSQL)
+        cur = self._load_current(db, keys)
         known = self._load_hashes(db, cur, cands)
         parents = self._load_parents(db, cands, cur)
         # most chunks of a healthy feed meet an empty hold table: one probe saves two lookups
