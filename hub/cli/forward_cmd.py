@@ -222,3 +222,71 @@ def _print_pass(p: Pass, out_format: str) -> None:
             + (f"; {escape(s.error)}" if s.error else ""),
             highlight=False,
         )
+
+
+@forward_group.command("chain")
+@click.argument("package_id")
+@click.option(
+    "--target", default=None, help="The [forward.NAME] it went to (default: the only one)."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Keep the onward receipt (a signed archive) in this file.",
+)
+@config_option
+@format_option
+def forward_chain(
+    package_id: str, target: str | None, out: Path | None, config_path: Path | None, out_format: str
+) -> None:
+    """What became of PACKAGE_ID's records beyond the target: the target's signed onward
+    receipt (per record: its version, the package and line it went on in, the next hop's
+    verdict), with the next hop's own receipts inside, each checked here.
+
+    Exit status: 0 every signature checks out, 1 a receipt inside does not (e.g. the next
+    hop's CA is not in [trust]), 2 the target could not answer or its receipt is invalid."""
+    from hub.forward.chain import ask  # noqa: PLC0415
+
+    cfg, store = store_for(config_path)
+    try:
+        name = target or (next(iter(cfg.forward)) if len(cfg.forward) == 1 else "")
+        if not name:
+            raise UsageError("give --target NAME: this node forwards to " + ", ".join(cfg.forward))
+        doc, inner, raw = ask(cfg, store, name, package_id)
+    except HubError as exc:
+        fail(exc)
+    finally:
+        store.dispose()
+    if out is not None:
+        out.write_bytes(raw)
+    bad = {p: str(e) for p, e in inner.items() if isinstance(e, Exception)}
+    if out_format == "json":
+        print_json({"onward": doc.model_dump(mode="json"), "unverified": bad})
+        sys.exit(1 if bad else 0)
+    c = Console()
+    c.print(
+        f"onward receipt of {package_id} from {doc.issuer}: [green]VALID[/green]", highlight=False
+    )
+    for pid in sorted(inner):
+        state = (
+            "[red]NOT VERIFIED[/red]: " + escape(bad[pid]) if pid in bad else "[green]VALID[/green]"
+        )
+        c.print(f"  next hop's receipt for {pid}: {state}", highlight=False)
+    t = Table(title=f"what became of {package_id}'s records")
+    for col in ("line", "record", f"at {doc.issuer}", "went on", "next hop said"):
+        t.add_column(col, overflow="fold")
+    for r in doc.records:
+        here = r.outcome + (f" v{r.version}" if r.version else "")
+        if not r.hops:
+            t.add_row(f"{r.file}:{r.line}", f"{r.dataset} {r.key or ''}", here, "not yet", "")
+        for h in r.hops:
+            went = f"{h.target} {h.package_id}:{h.line} {h.op}" + (
+                "" if h.sent else f" (its v{h.version} went instead)"
+            )
+            said = h.outcome + (f" v{h.upstream_version}" if h.upstream_version else "")
+            if h.rule:
+                said += f": {h.rule} {h.field} {h.value!r}"
+            t.add_row(f"{r.file}:{r.line}", f"{r.dataset} {r.key or ''}", here, went, said)
+    c.print(t)
+    sys.exit(1 if bad else 0)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Header, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -176,6 +177,30 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
                 "Hub-Package-Sha256",
             )
         return _receipt(row.receipt, "processed", package_id, 200)
+
+    @app.get("/v1/packages/{package_id}/onward", response_class=Response)
+    def get_onward(
+        package_id: str, proof: str = Header("", alias="Hub-Package-Sha256")
+    ) -> Response:
+        """What became of the package's records on the next hop up (hub/forward/onward.py),
+        signed by this node with the targets' receipts inside; for the package's sender,
+        who proves it holds the package by naming the archive's SHA-256."""
+        from hub.forward.onward import build as onward  # noqa: PLC0415
+
+        with db.read() as conn:
+            sha = conn.execute(
+                select(Package.raw_sha256).where(Package.package_id == package_id)
+            ).scalar()
+        if sha is None or not hmac.compare_digest(proof.lower(), sha):
+            raise HTTPException(
+                404,
+                f"no package {package_id!r} with the archive SHA-256 given in Hub-Package-Sha256",
+            )
+        receivers = {n: t.receiver for n, t in cfg.forward.items()}
+        body = onward(db, package_id, who, datetime.now(UTC), receivers)
+        if body is None:
+            raise HTTPException(404, f"package {package_id!r} has no receipt yet")
+        return Response(body, media_type=RECEIPT_TYPE, headers={"Hub-Package-Id": package_id})
 
     @app.get("/v1/health")
     def health() -> dict[str, object]:
