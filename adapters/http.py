@@ -30,6 +30,7 @@ from pydantic import Field
 
 from hub.config import resolve_secret
 from hub.errors import FatalError, InputError, RetryableError
+from hub.ingest.outcome import Verdict
 from hub.interfaces import Adapter, AdapterOptions, Batch, PushResult
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -40,6 +41,8 @@ class HttpOptions(AdapterOptions):
     push_path: str = "/v1/packages"
     pull_path: str = "/records"
     since_param: str = "since"
+    # pulling: where each page's verdicts are POSTed back (JSON); empty: not sent
+    receipt_path: str = ""
     token: str = ""  # a $env:/$file: reference; sent as "Authorization: Bearer ..."
     connect_timeout: float = Field(default=10, gt=0)
     read_timeout: float = Field(default=120, gt=0)
@@ -176,6 +179,45 @@ class HttpAdapter(Adapter):
                 if nxt is None or nxt == since:
                     return
                 since = nxt
+
+    def verdicts(self, batch: Batch, verdicts: list[Verdict]) -> str | None:
+        """POST the page's verdicts to ``receipt_path``: ``{"batch": origin, "verdicts": [{
+        "record", "dataset", "key", "outcome", "version", "rule", "field", "value",
+        "message"}]}``.  The page is committed already: a failure is reported, not retried
+        (the verdicts stay in the hub's store)."""
+        o = self.options
+        if not o.receipt_path or not verdicts:
+            return None
+        body = {
+            "batch": batch.origin,
+            "verdicts": [
+                {
+                    "record": v.index,
+                    "dataset": v.dataset,
+                    "key": v.key,
+                    "outcome": str(v.outcome),
+                    "version": v.version,
+                    "rule": v.rule,
+                    "field": v.field,
+                    "value": v.value,
+                    "message": v.message or None,
+                }
+                for v in verdicts
+            ],
+        }
+        where = f"{o.url}{o.receipt_path}"
+        try:
+            with self._client() as client:
+                r = client.post(
+                    o.receipt_path,
+                    content=orjson.dumps(body),
+                    headers={"Content-Type": "application/json"},
+                )
+        except httpx.TransportError as exc:
+            return f"not sent to {where}: {type(exc).__name__}: {exc}"
+        if r.status_code >= 300:
+            return f"not taken by {where}: {r.status_code} {r.text[:200]}"
+        return f"{where} ({len(verdicts)} verdict(s))"
 
     def _get(self, client: httpx.Client, params: dict[str, str]) -> dict[str, object]:
         o = self.options

@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchTableError, OperationalError, SQLAl
 
 from hub.config import resolve_secret
 from hub.errors import ConfigError, FatalError, RetryableError
+from hub.ingest.outcome import Verdict
 from hub.interfaces import Adapter, AdapterContext, AdapterOptions, Batch
 
 
@@ -56,6 +57,9 @@ class SqlOptions(AdapterOptions):
     # each run re-reads this far before its cursor: back-dated rows are seen (re-read rows
     # are duplicates at the hub); needs a date-time update column
     lookback_seconds: float = Field(default=0, ge=0)
+    # a table in the county's database where the hub writes each record's verdict (the
+    # account needs INSERT on it; docs/adapters.md has its columns); empty: none
+    receipt_table: str = ""
     bytes_encoding: str = "gbk"
 
     @field_validator("url")
@@ -68,6 +72,21 @@ class SqlOptions(AdapterOptions):
         if u.password:
             raise ValueError("put the password in `password` as a $env:/$file: reference")
         return v
+
+
+RECEIPT_COLUMNS = (
+    "batch",
+    "record",
+    "dataset",
+    "business_key",
+    "outcome",
+    "version",
+    "rule",
+    "field",
+    "value",
+    "message",
+    "received_at",
+)
 
 
 def json_value(v: Any, enc: str) -> Any:
@@ -189,6 +208,51 @@ class SqlAdapter(Adapter):
                 f"column; the cursor holds {after[0]!r}"
             ) from None
         return [_position(t - timedelta(seconds=back)), None]
+
+    def verdicts(self, batch: Batch, verdicts: list[Verdict]) -> str | None:
+        """Each record's verdict as a row of ``receipt_table``, so the county system sees
+        what became of its rows (accepted as version n, or rejected with rule, field and
+        value) in its own database.  The batch is committed already: a failure here is
+        reported in the sync's output and leaves the verdicts in the hub's store."""
+        name = self.options.receipt_table
+        if not name or not verdicts:
+            return None
+        now = datetime.now()
+        rows = [
+            {
+                "batch": batch.origin[:500],
+                "record": v.index,
+                "dataset": v.dataset,
+                "business_key": v.key,
+                "outcome": str(v.outcome),
+                "version": v.version,
+                "rule": v.rule,
+                "field": v.field,
+                "value": v.value,
+                "message": v.message or None,
+                "received_at": now,
+            }
+            for v in verdicts
+        ]
+        try:
+            with self.engine().begin() as conn:
+                t = self._receipts(conn, name)
+                conn.execute(t.insert(), rows)
+        except (SQLAlchemyError, ConfigError) as exc:
+            return f"not written to {name}: {_short(exc)}"
+        return f"{self._where()}/{name} ({len(rows)} rows)"
+
+    def _receipts(self, conn: Connection, name: str) -> Table:
+        if name not in self._tables:
+            try:
+                t = Table(name, MetaData(), autoload_with=conn)
+            except NoSuchTableError:
+                raise ConfigError(f"receipt_table {name!r} is not in the database") from None
+            missing = [c for c in RECEIPT_COLUMNS if c not in t.c]
+            if missing:
+                raise ConfigError(f"receipt_table {name!r} lacks {', '.join(missing)}")
+            self._tables[name] = t
+        return self._tables[name]
 
     def _where(self) -> str:
         u = make_url(self.options.url)

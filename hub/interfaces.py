@@ -21,11 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from hub.errors import InputError, UsageError
+
+if TYPE_CHECKING:  # the contract names it; adapters get it from the sync
+    from hub.ingest.outcome import Verdict
 
 
 class AdapterOptions(BaseModel):
@@ -121,6 +124,13 @@ class Adapter:
         ``name``; called after the commit and before ``ack``/``reject``.  Returns where it was
         left, or None if this adapter has nowhere to leave it (the receipt is still kept
         on the package row in the store)."""
+        return None
+
+    def verdicts(self, batch: Batch, verdicts: list[Verdict]) -> str | None:
+        """Leave each record's verdict of ``batch`` (not a package: those get a signed
+        receipt through ``reply``) where the source system reads them; called after the
+        commit and before ``ack``.  Returns where, or None if this adapter has nowhere (the
+        verdicts stay in the store: `hub runs show`, the API)."""
         return None
 
     def push(self, name: str, data: bytes) -> PushResult:

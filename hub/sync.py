@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from hub.config import NodeConfig
 from hub.errors import InputError, RetryableError
-from hub.ingest.outcome import Counts
+from hub.ingest.outcome import Counts, Verdict
 from hub.ingest.pipeline import RunResult, ingest_stream, set_cursor
 from hub.interfaces import Adapter, Batch
 from hub.mapping import Mapping
@@ -47,6 +47,8 @@ class BatchOutcome:
     code: str | None = None
     package: str | None = None  # a signed package: its id (or None if refused unread)
     receipt: str | None = None  # where its signed receipt was left for the sender
+    verdicts: list[Verdict] | None = field(default=None, repr=False)  # rows' fates, not a package
+    left: str | None = None  # where the adapter left those verdicts for the source
 
     @property
     def counts(self) -> Counts | None:
@@ -60,6 +62,8 @@ class BatchOutcome:
             d |= c.as_dict()
         if self.package is not None or self.receipt is not None:
             d |= {"package": self.package, "receipt": self.receipt}
+        if self.left is not None:
+            d["verdicts_left"] = self.left
         if self.error:
             d |= {"error": self.error, "code": self.code}
         return d
@@ -133,6 +137,8 @@ def sync_source(
                 if (counts := outcome.counts) is not None:
                     report.counts.merge(counts)
                 if outcome.status == "done":
+                    if outcome.verdicts is not None:  # a county system's rows: their fates
+                        outcome.left = adapter.verdicts(batch, outcome.verdicts)
                     adapter.ack(batch)
                 else:
                     adapter.reject(batch, outcome.error or "refused")
@@ -157,6 +163,7 @@ def _ingest_one(
     now: datetime | None,
     on_progress: Callable[[int], None] | None,
 ) -> BatchOutcome:
+    verdicts: list[Verdict] = []
     try:
         with batch.open() as fh:
             run = ingest_stream(
@@ -171,10 +178,11 @@ def _ingest_one(
                 on_progress=on_progress,
                 mapping=mapping,
                 input_name=batch.name,
+                on_verdict=verdicts.append,
             )
     except InputError as exc:
         return BatchOutcome(batch.name, batch.origin, "failed", error=exc.reason, code=exc.code)
-    return BatchOutcome(batch.name, batch.origin, "done", runs=[run])
+    return BatchOutcome(batch.name, batch.origin, "done", runs=[run], verdicts=verdicts)
 
 
 def is_package(batch: Batch) -> bool:

@@ -21,6 +21,7 @@ from hub.package.receipt import verify as verify_receipt
 from hub.package.trust import TrustStore
 from hub.service.app import create_app
 from hub.store.engine import Store, open_store
+from hub.sync import sync_source
 from tests.adapter_contract import PullContract
 from tests.httpserver import serve
 from tests.legacy import transaction_records, xishan_rows
@@ -198,6 +199,13 @@ class CountyApi:
         self.rows: list[dict[str, Any]] = []
         self.app = FastAPI()
 
+        self.receipts: list[dict[str, Any]] = []
+
+        @self.app.post("/api/receipts")
+        async def receipts(request: Request) -> dict[str, int]:
+            self.receipts.append(await request.json())
+            return {"taken": len(self.receipts)}
+
         @self.app.get("/api/t_xiangmu")
         def page(since: int = 0) -> dict[str, Any]:
             after = [r for r in self.rows if r["id"] > since][:2]
@@ -223,3 +231,26 @@ class TestHttpPullContract(PullContract):
         rows = ROWS[:2] if part == 0 else ROWS[2:]
         self.api.rows += rows
         return len(rows)
+
+    def test_each_pages_verdicts_go_back_to_the_county_api(
+        self, node: NodeConfig, hub_store: Store
+    ) -> None:
+        rows = [dict(r) for r in ROWS]
+        rows[2]["qhdm"] = "999999"  # no such region: rejected
+        self.api.rows += rows
+        src = node.sources["peer"]
+        opts = {**src.options, "receipt_path": "/api/receipts"}
+        cfg = node.model_copy(
+            update={"sources": {"peer": src.model_copy(update={"options": opts})}}
+        )
+        report = sync_source(cfg, hub_store, "peer")
+        assert [b.as_dict()["verdicts_left"] for b in report.batches] == [
+            f"{self.url}/api/receipts (2 verdict(s))",
+            f"{self.url}/api/receipts (1 verdict(s))",
+        ]
+        got = [v for r in self.api.receipts for v in r["verdicts"]]
+        assert [v["outcome"] for v in got] == ["accepted", "accepted", "rejected"]
+        assert got[2]["key"] == rows[2]["xmbh"] and got[2]["value"] == "999999"
+        assert all(
+            r["batch"].startswith(f"{self.url}/api/t_xiangmu?since=") for r in self.api.receipts
+        )

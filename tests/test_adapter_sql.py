@@ -176,6 +176,33 @@ class TestSqlBehaviour(SqlPeer):
         assert "E4513002403010099" in seen and len(seen) == len(set(seen))
         assert set(seen) <= {r["xmbh"] for r in rows} | {"E4513002403010099"}
 
+    def test_the_county_reads_each_rows_verdict_in_its_own_receipt_table(
+        self, node: NodeConfig, hub_store: Store
+    ) -> None:
+        with _connect(self.db) as c, c.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE hub_receipt (batch VARCHAR(500), record INT, dataset VARCHAR(64),"
+                " business_key VARCHAR(400), outcome VARCHAR(16), version INT, rule VARCHAR(64),"
+                " field VARCHAR(64), value TEXT, message TEXT, received_at DATETIME)"
+            )
+        rows = [dict(r) for r in ROWS["t_xiangmu"]]
+        rows[1]["qhdm"] = "999999"  # no such region: the hub rejects that row
+        insert(self.db, "t_xiangmu", rows)
+        src = node.sources["peer"]
+        opts = {**src.options, "receipt_table": "hub_receipt", "tables": TABLES[:1]}
+        cfg = node.model_copy(
+            update={"sources": {"peer": src.model_copy(update={"options": opts})}}
+        )
+        report = sync_source(cfg, hub_store, "peer")
+        assert all(b.as_dict().get("verdicts_left", "").endswith("rows)") for b in report.batches)
+        with _connect(self.db) as c, c.cursor() as cur:
+            cur.execute("SELECT outcome, business_key, rule, field, value FROM hub_receipt")
+            got = cur.fetchall()
+        assert len(got) == report.counts.records_in == len(rows)
+        (bad,) = [g for g in got if g[0] == "rejected"]
+        assert bad[1] == rows[1]["xmbh"] and bad[3] == "REGION_CODE" and bad[4] == "999999"
+        assert sorted(g[0] for g in got) == ["accepted", "accepted", "rejected"]
+
     def test_a_connection_killed_mid_read_is_retried_without_skipping_or_repeating_rows(
         self, node: NodeConfig, hub_store: Store
     ) -> None:
