@@ -70,7 +70,7 @@ def write_floor(rows: dict[str, list[tuple[Any, ...]]], data_dir: Path, chunk: i
     from sqlalchemy import insert
 
     from hub.config import NodeConfig, StoreSection
-    from hub.ingest.reconciler import CLAIM_COLS, CURRENT_COLS, REF_COLS, VERSION_COLS
+    from hub.ingest.chunk import CLAIM_COLS, CURRENT_COLS, REF_COLS, VERSION_COLS
     from hub.store.bulk import Bulk
     from hub.store.engine import open_store
     from hub.store.models import SyncRun

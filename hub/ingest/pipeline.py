@@ -26,9 +26,10 @@ from sqlalchemy import Connection, select, update
 from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
 from hub.errors import InputError
+from hub.ingest.chunk import Item
 from hub.ingest.outcome import Counts, Verdict
 from hub.ingest.parallel import Pair, available, validated_chunks
-from hub.ingest.reconciler import Item, Reconciler
+from hub.ingest.reconciler import Reconciler
 from hub.mapping.compiled import Mapping
 from hub.mapping.records import ROW_FORMAT, iter_mapped
 from hub.store import audit

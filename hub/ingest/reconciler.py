@@ -9,7 +9,6 @@ released (recursively) before the transaction commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +16,25 @@ import orjson
 from sqlalchemy import Connection
 
 from hub.dictionary.loader import Dictionary
-from hub.ingest.outcome import QUARANTINE_RULES, Counts, Outcome, Verdict
-from hub.reconcile.decide import Placement, State, Version, advance
-from hub.reconcile.keys import KeyPlan, key_plans
+from hub.ingest.chunk import (
+    CLAIM_COLS,
+    CONFLICT_COLS,
+    CURRENT_COLS,
+    HOLD_COLS,
+    REF_COLS,
+    SIGHTING_COLS,
+    VERSION_COLS,
+    Cand,
+    ChunkResult,
+    Cur,
+    Item,
+    Out,
+)
+from hub.ingest.known import load_current, load_hashes, load_parents, load_waiting
+from hub.ingest.outcome import Counts, Outcome, Verdict
+from hub.ingest.screen import screen
+from hub.reconcile.decide import Placement, Version, advance
+from hub.reconcile.keys import key_plans
 from hub.reconcile.prepare import Prepared, prepare
 from hub.store.bulk import Bulk
 from hub.store.ids import reserve_ids
@@ -37,118 +52,6 @@ from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
 
 CV, RV, HO = table(CurrentRecord), table(RecordVersion), table(Hold)
-
-
-@dataclass
-class Item:
-    index: int
-    raw: RawRecord
-    issues: list[Issue]
-    fmt: str
-    source: str
-    raw_sha256: str | None
-    hold_id: int | None = None
-    prep: Prepared | None = None  # derived already (in the validating process)
-
-
-@dataclass
-class _Cur:
-    """A key's current row as loaded or as built in this chunk."""
-
-    state: State
-    version_id: int | None  # None until the pending version is inserted
-    version_no: int
-    source: str
-    existed: bool  # the row is in the database already
-    changed: bool = False  # the current version changed in this chunk
-    pending: int | None = None  # index into pending versions of the current version
-    links: list[tuple[str, str]] | None = None  # the new current version's links
-
-
-@dataclass
-class _Cand:
-    item: Item
-    plan: KeyPlan
-    p: Prepared
-
-    @property
-    def key(self) -> str:
-        return self.p.key
-
-    @property
-    def hash(self) -> str:
-        return self.p.hash
-
-
-@dataclass
-class _Out:
-    """What one chunk writes, as rows in the column order of the *_COLS below."""
-
-    versions: list[list[Any]] = field(default_factory=list)
-    preps: list[Prepared] = field(default_factory=list)  # each new version's derivations
-    touched: dict[tuple[str, str], _Cur] = field(default_factory=dict)  # current rows to write
-    holds: list[tuple[Any, ...]] = field(default_factory=list)
-    conflicts: list[tuple[Any, ...]] = field(default_factory=list)
-    sightings: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-VERSION_COLS = (
-    "id",
-    "dataset",
-    "business_key",
-    "version_no",
-    "op",
-    "content",
-    "content_hash",
-    "data_timestamp",
-    "source",
-    "sender_key",
-    "package_id",
-    "signer",
-    "run_id",
-    "raw_sha256",
-    "record_index",
-    "received_at",
-)
-CURRENT_COLS = (
-    "dataset",
-    "business_key",
-    "library",
-    "version_id",
-    "data_timestamp",
-    "content_hash",
-    "deleted",
-    "conflict",
-    "versions",
-    "source",
-    "updated_at",
-)
-HOLD_COLS = (
-    "run_id",
-    "source",
-    "raw_sha256",
-    "record_index",
-    "dataset",
-    "business_key",
-    "parent_dataset",
-    "parent_key",
-    "content_hash",
-    "envelope",
-    "status",
-    "received_at",
-    "deadline",
-)
-REF_COLS = ("dataset", "business_key", "field", "value")
-CLAIM_COLS = ("code", "role", "source", "dataset", "name", "version_id", "data_timestamp")
-CONFLICT_COLS = ("dataset", "business_key", "data_timestamp", "status", "detected_at")
-SIGHTING_COLS = ("version_id", "source", "run_id", "seen_at")
-
-
-@dataclass
-class ChunkResult:
-    verdicts: list[Verdict]
-    counts: Counts
-    released: list[Verdict] = field(default_factory=list)
 
 
 class Reconciler:
@@ -171,9 +74,9 @@ class Reconciler:
         verdicts: dict[int, Verdict] = {}
         issue_rows: list[dict[str, Any]] = []
         quarantine_rows: list[dict[str, Any]] = []
-        cands: list[tuple[int, _Cand]] = []
+        cands: list[tuple[int, Cand]] = []
         for pos, it in enumerate(items):
-            cand_or_verdict = self._screen(it, issue_rows, quarantine_rows)
+            cand_or_verdict = screen(self, it, issue_rows, quarantine_rows)
             if isinstance(cand_or_verdict, Verdict):
                 verdicts[pos] = cand_or_verdict
             else:
@@ -182,13 +85,13 @@ class Reconciler:
         db = Bulk(conn)
         keys = {(c.plan.dataset, c.key) for _, c in cands}
         lock_keys(conn, keys)  # other processes writing these keys wait (PostgreSQL)
-        cur = self._load_current(db, keys)
-        known = self._load_hashes(db, cur, cands)
-        parents = self._load_parents(db, cands, cur)
+        cur = load_current(db, keys)
+        known = load_hashes(db, cur, cands)
+        parents = load_parents(db, cands, cur)
         # most chunks of a healthy feed meet an empty hold table: one probe saves two lookups
         any_held = db.exists("hold", "status = 'held'")
-        waiting = self._load_waiting(db, cands) if any_held else set()
-        out = _Out()
+        waiting = load_waiting(db, cands) if any_held else set()
+        out = Out()
         for pos, c in cands:
             verdicts[pos] = self._place(c, cur, known, parents, waiting, out)
         self._write(db, out, cur)
@@ -216,171 +119,15 @@ class Reconciler:
             return None
         return prepare(plan, raw.fields, raw.op)
 
-    def _screen(
-        self, it: Item, issue_rows: list[dict[str, Any]], quarantine_rows: list[dict[str, Any]]
-    ) -> _Cand | Verdict:
-        raw = it.raw
-        errors = [x for x in it.issues if x.severity == "error"]
-        key = p = None
-        plan = self.plans.get(raw.dataset)
-        if not errors and plan is not None:
-            p = it.prep or prepare(plan, raw.fields, raw.op)
-            key = p.key if p else None
-            if p is None:
-                missing = [f for f in plan.key_fields if not raw.fields.get(f)]
-                errors = [
-                    Issue(
-                        it.source,
-                        it.index,
-                        raw.dataset,
-                        missing[0],
-                        "key.missing",
-                        None,
-                        f"{it.source}, record {it.index}, {raw.dataset}: the business key "
-                        f"({' + '.join(plan.key_fields)}) is incomplete; "
-                        f"{', '.join(missing)} missing",
-                    )
-                ]
-                it.issues = [*it.issues, *errors]
-        if errors and key is None and plan is not None:
-            key = plan.key(raw.fields)  # a record not taken still names its key, if it has one
-        if errors:
-            quarantined = [x for x in errors if x.rule in QUARANTINE_RULES]
-            outcome = Outcome.QUARANTINED if quarantined else Outcome.REJECTED
-            first = (quarantined or errors)[0]
-            self._issue_rows(it, key, outcome, issue_rows)
-            if quarantined:
-                quarantine_rows.append(self._quarantine_row(it, first))
-            return Verdict(
-                it.index,
-                outcome,
-                raw.dataset,
-                key,
-                None,
-                first.rule,
-                first.field or None,
-                first.value,
-                first.message,
-            )
-        assert plan is not None and p is not None
-        if it.issues:  # warnings only
-            self._issue_rows(it, p.key, Outcome.ACCEPTED, issue_rows)
-        return _Cand(it, plan, p)
-
-    def _issue_rows(
-        self, it: Item, key: str | None, outcome: Outcome, out: list[dict[str, Any]]
-    ) -> None:
-        for x in it.issues:
-            out.append(
-                {
-                    "run_id": self.run_id,
-                    "source": it.source,
-                    "raw_sha256": it.raw_sha256,
-                    "record_index": it.index,
-                    "dataset": x.dataset or it.raw.dataset,
-                    "business_key": key,
-                    "field": x.field,
-                    "rule": x.rule,
-                    "value": x.value,
-                    "message": x.message,
-                    "severity": x.severity,
-                    "outcome": outcome.value,
-                }
-            )
-
-    def _quarantine_row(self, it: Item, first: Issue) -> dict[str, Any]:
-        raw = it.raw
-        if raw.text is not None:
-            fmt = it.fmt if it.fmt in ("xml", "row") else "jsonl"
-            text = raw.text.decode("utf-8", "replace")
-        else:
-            envelope = {"dataset": raw.dataset, "op": raw.op, "key": raw.key, "record": raw.fields}
-            text, fmt = orjson.dumps(envelope).decode(), "jsonl"
-        return {
-            "run_id": self.run_id,
-            "source": it.source,
-            "raw_sha256": it.raw_sha256,
-            "record_index": it.index,
-            "dataset": raw.dataset,
-            "rule": first.rule,
-            "message": first.message,
-            "raw_record": text,
-            "raw_format": fmt,
-            "status": "open",
-            "created_at": self.now,
-        }
-
-    # -- loading state ----------------------------------------------------------------------
-    def _load_current(self, db: Bulk, keys: set[tuple[str, str]]) -> dict[Any, _Cur]:
-        out: dict[Any, _Cur] = {}
-        rows = db.select_keys(
-            "c.dataset, c.business_key, c.data_timestamp, c.content_hash, c.deleted, "
-            "c.conflict, c.versions, c.version_id, c.source, v.version_no",
-            "current_record c JOIN record_version v ON v.id = c.version_id",
-            keys,
-            ds_col="c.dataset",
-            key_col="c.business_key",
-        )
-        for ds, key, ts, h, deleted, conflict, versions, vid, source, vno in rows:
-            st = State(Version(ts, h, bool(deleted)), bool(conflict), versions)
-            out[(ds, key)] = _Cur(st, vid, vno, source, True)
-        return out
-
-    def _load_hashes(
-        self, db: Bulk, cur: dict[Any, _Cur], cands: list[tuple[int, _Cand]]
-    ) -> dict[Any, dict[str, tuple[int | None, int, str]]]:
-        """Known contents per key: hash → (version id, version no, source); only the
-        candidates' own contents are looked up (a key may have many versions)."""
-        need = {
-            (*k, c.hash)
-            for _, c in cands
-            if (k := (c.plan.dataset, c.key)) in cur and cur[k].state.current.content_hash != c.hash
-        }
-        out: dict[Any, dict[str, tuple[int | None, int, str]]] = {}
-        rows = db.select_exact(
-            "dataset, business_key, content_hash, id, version_no, source",
-            "record_version",
-            ("dataset", "business_key", "content_hash"),
-            need,
-        )
-        for ds, key, h, vid, vno, source in rows:
-            out.setdefault((ds, key), {})[h] = (vid, vno, source)
-        for k, c in cur.items():
-            out.setdefault(k, {}).setdefault(
-                c.state.current.content_hash, (c.version_id, c.version_no, c.source)
-            )
-        return out
-
-    def _load_parents(
-        self, db: Bulk, cands: list[tuple[int, _Cand]], cur: dict[Any, _Cur]
-    ) -> set[tuple[str, str]]:
-        want = set()
-        for _, c in cands:
-            if c.plan.parent:
-                pk = c.p.parent_key
-                if pk is not None and (c.plan.parent, pk) not in cur:
-                    want.add((c.plan.parent, pk))
-        return {
-            (r[0], r[1]) for r in db.select_keys("dataset, business_key", "current_record", want)
-        }
-
-    def _load_waiting(self, db: Bulk, cands: list[tuple[int, _Cand]]) -> set[tuple[str, str, str]]:
-        """(data set, key, content hash) of records already held (those with a parent)."""
-        want = {(c.plan.dataset, c.key) for _, c in cands if c.plan.parent}
-        rows = db.select_keys(
-            "dataset, business_key, content_hash", "hold", want, where="status = 'held'"
-        )
-        return {(r[0], r[1], r[2]) for r in rows}
-
     # -- placing one candidate ------------------------------------------------------------
     def _place(
         self,
-        c: _Cand,
-        cur: dict[Any, _Cur],
+        c: Cand,
+        cur: dict[Any, Cur],
         known: dict[Any, dict[str, tuple[int | None, int, str]]],
         parents: set[tuple[str, str]],
         waiting: set[tuple[str, str, str]],
-        out: _Out,
+        out: Out,
     ) -> Verdict:
         it, ds = c.item, c.plan.dataset
         k = (ds, c.key)
@@ -439,7 +186,7 @@ class Reconciler:
         out.preps.append(p)
         known.setdefault(k, {})[c.hash] = (None, version_no, it.source)
         if entry is None:
-            entry = _Cur(state, None, version_no, it.source, False, True, slot, p.links)
+            entry = Cur(state, None, version_no, it.source, False, True, slot, p.links)
             cur[k] = entry
         else:
             if state.current.content_hash == c.hash:
@@ -453,7 +200,7 @@ class Reconciler:
         how = str.__str__(placement)  # a StrEnum member is its value
         return Verdict(it.index, Outcome.ACCEPTED, ds, c.key, version_no, message=how)
 
-    def _hold_row(self, c: _Cand, parent_key: str) -> tuple[Any, ...]:
+    def _hold_row(self, c: Cand, parent_key: str) -> tuple[Any, ...]:
         raw = c.item.raw
         # the canonical content, not raw.fields: a record prepared in the validating process
         # comes without its fields, and the envelope must not depend on where it was prepared
@@ -474,7 +221,7 @@ class Reconciler:
         )
 
     # -- writing -----------------------------------------------------------------------------
-    def _write(self, db: Bulk, out: _Out, cur: dict[Any, _Cur]) -> None:
+    def _write(self, db: Bulk, out: Out, cur: dict[Any, Cur]) -> None:
         now = db.when(self.now)
         if out.holds:
             deadline = db.when(self.now + self.hold_for)
@@ -515,7 +262,7 @@ class Reconciler:
         )
         db.insert("sighting", SIGHTING_COLS, [(*x, now) for x in out.sightings], ignore=True)
 
-    def _claims(self, out: _Out, ids: list[int]) -> list[tuple[Any, ...]]:
+    def _claims(self, out: Out, ids: list[int]) -> list[tuple[Any, ...]]:
         """Entity claims (credit code, role, source, data set) of the new versions."""
         claims: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for row, vid, p in zip(out.versions, ids, out.preps, strict=True):

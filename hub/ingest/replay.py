@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 
 from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
+from hub.ingest.chunk import Item
 from hub.ingest.outcome import Counts, Outcome
 from hub.ingest.pipeline import default_validator
-from hub.ingest.reconciler import Item, Reconciler
+from hub.ingest.reconciler import Reconciler
 from hub.mapping.compiled import Mapping
 from hub.mapping.records import ROW_FORMAT, replay_row
 from hub.store import audit
