@@ -28,16 +28,18 @@ from hub.config import (
     SourceSection,
     StoreSection,
 )
+from hub.forward import forward
 from hub.ingest.pipeline import ingest_file
 from hub.mapping import load_mapping
 from hub.package import testpki
 from hub.query.fates import Window
+from hub.sections import ForwardSection
 from hub.store.engine import Store, open_store
 from hub.store.models import AuditEntry, CurrentRecord, RecordRef, RecordVersion, SyncRun
 from hub.supervise.findings import check, listing, review
 from tests.legacy import with_dotted_update_time
 from tests.packkit import NOW, RECEIVER
-from tests.webkit import serving
+from tests.webkit import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "console"
@@ -78,6 +80,12 @@ def node(database_url: str, tmp_path: Path, run: Any) -> Iterator[Node]:
         },
         schedules={"qingshan-inbox": ScheduleSection(source="county-qingshan", every="1h")},
         console=ConsoleSection(max_failures=3),
+        forward={  # a province that does not answer: the Upstream page shows its breaker
+            "province": ForwardSection(
+                receiver="12330000MB0000000P",
+                options={"url": f"http://127.0.0.1:{free_port()}", "max_attempts": 1},
+            )
+        },
     )
     store = open_store(cfg)
     # a generated batch from one county, with realistic defects
@@ -89,6 +97,7 @@ def node(database_url: str, tmp_path: Path, run: Any) -> Iterator[Node]:
         == 0
     )
     ingest_file(store, batch, "county-dongshan")
+    assert forward(cfg, store, "province").status == "stopped"  # one dead package
     # what the defects cause (a section whose rejected bids leave fewer than three) was
     # reviewed already: the findings page lists open findings
     check(store)
@@ -237,6 +246,9 @@ def test_an_administrator_works_through_the_console(node: Node, browser: Any) ->
     page.click("#findings button")
     assert "reviewed" in page.inner_text(".said")
     assert page.locator("#findings tbody td.empty").count() == 1  # no open finding left
+    upstream = page.goto(f"{node.url}/console/forward").text()
+    assert "12330000MB0000000P" in upstream and "dead" in upstream and "failing" in upstream
+    _shot(page, "07-forward")
     for name in ("rejected", "held", "conflicts", "trust", "alerts", "audit"):
         page.click(f"nav >> a[href='/console/{name}']")
         assert page.locator("main h1").count() == 1 and "500" not in page.title()

@@ -198,6 +198,16 @@ def console_router(c: Console) -> APIRouter:
             raise HTTPException(403, "a county does not see this node's trust material")
         return c.page(s, "trust.html", here="trust", rows=views.trust(c.cfg))
 
+    @r.get("/forward", response_class=HTMLResponse)
+    def forward_page(request: Request) -> HTMLResponse:
+        s = c.who(request)
+        if c.scope(s) is not None:
+            raise HTTPException(403, "a county does not see where this node forwards")
+        from hub.forward.status import deliveries, targets  # noqa: PLC0415
+
+        return c.page(s, "forward.html", here="forward", rows=targets(c.cfg, c.db),
+                      sent=deliveries(c.db))  # fmt: skip
+
     @r.get("/alerts", response_class=HTMLResponse)
     def alerts_page(request: Request, all: bool = False) -> HTMLResponse:
         s = c.who(request)

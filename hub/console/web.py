@@ -33,11 +33,12 @@ NAV = (
     ("held", "/console/held", "Held 暂挂"),
     ("conflicts", "/console/conflicts", "Conflicts 冲突"),
     ("findings", "/console/findings", "Findings 预警"),
+    ("forward", "/console/forward", "Upstream 上报"),
     ("trust", "/console/trust", "Trust 证书"),
     ("alerts", "/console/alerts", "Alerts 告警"),
     ("audit", "/console/audit", "Audit 审计"),
 )
-NOT_FOR_COUNTIES = {"conflicts", "trust", "alerts", "audit"}
+NOT_FOR_COUNTIES = {"conflicts", "forward", "trust", "alerts", "audit"}
 
 
 class SignInFirst(Exception):

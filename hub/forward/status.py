@@ -65,3 +65,24 @@ def targets(cfg: NodeConfig, store: Store) -> list[dict[str, Any]]:
 
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
+
+
+def deliveries(store: Store, limit: int = 30) -> list[dict[str, Any]]:
+    """The newest packages sent upstream (by a forwarding pass or by hand), newest first."""
+    with store.read() as conn:
+        rows = conn.execute(
+            select(
+                D.c.id,
+                D.c.package_id,
+                D.c.target,
+                D.c.peer,
+                D.c.status,
+                D.c.attempts,
+                D.c.last_error,
+                D.c.created_at,
+                D.c.updated_at,
+            )
+            .order_by(D.c.id.desc())
+            .limit(limit)
+        ).all()
+    return [dict(r._mapping) for r in rows]
