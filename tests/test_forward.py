@@ -32,7 +32,7 @@ from hub.schedule.scheduler import Scheduler
 from hub.sections import ForwardSection
 from hub.service.app import create_app
 from hub.store.engine import Store, open_store
-from hub.store.models import CurrentRecord, ForwardItem, RecordVersion, table
+from hub.store.models import AuditEntry, CurrentRecord, ForwardItem, RecordVersion, table
 from tests.conftest import BACKENDS
 from tests.httpserver import serve
 from tests.packkit import RECEIVER, Pki, make_pki, receiving_node
@@ -332,5 +332,33 @@ def test_what_became_of_my_record(tmp_path: Path, pki: Pki, province: tuple[str,
         with city.read() as conn:
             (up,) = show(conn, load_dictionary(), "PROJECT", key)["upstream"]
         assert up["version"] == 1 and not up["newest_here"]
+    finally:
+        city.dispose()
+
+
+def test_reset_sends_everything_again_and_the_target_answers_duplicates(
+    tmp_path: Path, pki: Pki, province: tuple[str, Store]
+) -> None:
+    url, _ = province
+    cfg, city = _city(tmp_path, pki, url)
+    try:
+        _ingest(city, Generator(seed=13).batch(1))
+        first = forward(cfg, city, "province")
+        sent = first.ops["add"]
+        assert forward(cfg, city, "province").packages == []  # nothing new
+        done = target_state.forget(city, "province", "test")
+        assert done == {"records_forgotten": sent, "runs_forgotten": 1}
+        again = forward(cfg, city, "province")
+        assert again.ops == {"add": sent}
+        assert again.packages[0].verdicts == {"duplicate": sent}  # it had them all
+        with city.read() as conn:
+            assert (
+                conn.execute(
+                    select(func.count())
+                    .select_from(table(AuditEntry))
+                    .where(table(AuditEntry).c.action == "forward.reset")
+                ).scalar()
+                == 1
+            )
     finally:
         city.dispose()

@@ -17,6 +17,7 @@ from hub.cli.groups import SuggestingGroup
 from hub.cli.tables import Table
 from hub.errors import HubError, UsageError
 from hub.forward import D, DeliveryResult, Pass, push_package, redrive
+from hub.suggest import did_you_mean
 
 
 def _report(r: DeliveryResult, out_format: str, receipt_to: Path | None) -> None:
@@ -222,6 +223,35 @@ def _print_pass(p: Pass, out_format: str) -> None:
             + (f"; {escape(s.error)}" if s.error else ""),
             highlight=False,
         )
+
+
+@forward_group.command("reset")
+@click.argument("name", metavar="TARGET")
+@click.option("--yes", is_flag=True, help="Confirm: everything goes to TARGET again.")
+@config_option
+def forward_reset(name: str, yes: bool, config_path: Path | None) -> None:
+    """Forget what TARGET was sent, so every current record goes to it again at the next
+    pass: for a target that lost its data, or that refused packages until a configuration
+    was fixed.  What it holds already it answers as duplicates.  Audited."""
+    from hub.actions import cli_actor  # noqa: PLC0415
+    from hub.forward.target import forget  # noqa: PLC0415
+
+    cfg, store = store_for(config_path)
+    try:
+        if name not in cfg.forward:
+            raise UsageError(did_you_mean(name, cfg.forward, "forwarding target"))
+        if not yes:
+            raise UsageError(f"this sends every current record to {name!r} again; add --yes")
+        done = forget(store, name, cli_actor())
+    except HubError as exc:
+        fail(exc)
+    finally:
+        store.dispose()
+    Console().print(
+        f"{name}: forgot {done['records_forgotten']} record(s) sent and "
+        f"{done['runs_forgotten']} run(s) looked at; `hub forward run {name}` sends them all",
+        highlight=False,
+    )
 
 
 @forward_group.command("chain")

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from hub.forward.outbox import FRUN, ITEM
 from hub.sections import ForwardSection
+from hub.store import audit
 from hub.store import lease as lease_of
 from hub.store.engine import Store, utc
 from hub.store.models import ForwardTarget, table
@@ -96,3 +98,17 @@ def record(
                 )
             )
     return state(store, name)
+
+
+def forget(store: Store, name: str, actor: str) -> dict[str, int]:
+    """Forget what target ``name`` was sent: every current record goes to it again at the
+    next pass (as an add; what it holds already it answers as a duplicate).  For a target
+    that lost its data, or after a configuration error made it refuse packages.  The
+    breaker closes; packages pending or dead stay (redrive or leave them).  Audited."""
+    with store.write() as conn:
+        items = conn.execute(ITEM.delete().where(ITEM.c.target == name)).rowcount
+        runs = conn.execute(FRUN.delete().where(FRUN.c.target == name)).rowcount
+        conn.execute(update(T).where(T.c.name == name).values(failures=0, open_until=None))
+        done = {"records_forgotten": int(items or 0), "runs_forgotten": int(runs or 0)}
+        audit.append(conn, actor, "forward.reset", name, done)
+    return done
