@@ -190,20 +190,7 @@ class HttpAdapter(Adapter):
             return None
         body = {
             "batch": batch.origin,
-            "verdicts": [
-                {
-                    "record": v.index,
-                    "dataset": v.dataset,
-                    "key": v.key,
-                    "outcome": str(v.outcome),
-                    "version": v.version,
-                    "rule": v.rule,
-                    "field": v.field,
-                    "value": v.value,
-                    "message": v.message or None,
-                }
-                for v in verdicts
-            ],
+            "verdicts": [v.as_row() for v in verdicts],
         }
         where = f"{o.url}{o.receipt_path}"
         try:

@@ -218,22 +218,11 @@ class SqlAdapter(Adapter):
         if not name or not verdicts:
             return None
         now = datetime.now()
-        rows = [
-            {
-                "batch": batch.origin[:500],
-                "record": v.index,
-                "dataset": v.dataset,
-                "business_key": v.key,
-                "outcome": str(v.outcome),
-                "version": v.version,
-                "rule": v.rule,
-                "field": v.field,
-                "value": v.value,
-                "message": v.message or None,
-                "received_at": now,
-            }
-            for v in verdicts
-        ]
+        rows = []
+        for v in verdicts:
+            row = v.as_row()
+            row["business_key"] = row.pop("key")
+            rows.append({"batch": batch.origin[:500], **row, "received_at": now})
         try:
             with self.engine().begin() as conn:
                 t = self._receipts(conn, name)

@@ -251,3 +251,17 @@ def attacks(pki: Pki, tmp: Path) -> dict[str, tuple[Callable[[], bytes], str]]:
             "package.receiver",
         ),
     }
+
+
+def openssl_verifies(content: bytes, signature: bytes, ca: Path, tmp: Path) -> None:
+    """Assert that OpenSSL alone verifies ``signature`` (detached CMS, DER) over
+    ``content`` against the CA certificate ``ca``."""
+    (tmp / "signed.bin").write_bytes(content)
+    (tmp / "signature.p7s").write_bytes(signature)
+    ok = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-inform", "DER",
+         "-in", str(tmp / "signature.p7s"), "-content", str(tmp / "signed.bin"),
+         "-CAfile", str(ca), "-out", "/dev/null"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr

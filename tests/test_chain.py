@@ -5,7 +5,6 @@ province's receipts inside; the county's checks and OpenSSL alone agree on every
 from __future__ import annotations
 
 import io
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from hub.sections import ForwardSection
 from hub.service.app import create_app
 from hub.store.engine import open_store
 from tests.httpserver import serve
-from tests.packkit import NOW, RECEIVER, Pki, make_pki
+from tests.packkit import NOW, RECEIVER, Pki, make_pki, openssl_verifies
 
 PROVINCE = "12350000MB0100001C"
 
@@ -48,33 +47,6 @@ def _identity(pki: Pki, code: str, serial: int, name: str) -> tuple[Path, Path]:
     key.write_bytes(me.key.pem())
     cert.write_bytes(me.cert.pem())
     return key, cert
-
-
-def _openssl_verify(content: bytes, sig: bytes, ca: Path, tmp: Path) -> None:
-    (tmp / "c").write_bytes(content)
-    (tmp / "s").write_bytes(sig)
-    ok = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp / "s"),
-            "-content",
-            str(tmp / "c"),
-            "-CAfile",
-            str(ca),
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ok.returncode == 0, ok.stderr
 
 
 def test_county_city_province_chain(tmp_path: Path, pki: Pki) -> None:
@@ -119,12 +91,12 @@ def test_county_city_province_chain(tmp_path: Path, pki: Pki) -> None:
             assert inner and all(not isinstance(v, Exception) for v in inner.values())
             # OpenSSL alone: the city's onward receipt and the province's receipts inside
             parts = dict(archive.read(raw, "onward"))
-            _openssl_verify(
+            openssl_verifies(
                 parts["onward.json"], parts["signature.p7s"], pki.dir / "ca.pem", tmp_path
             )
             for pid in doc.upstream:
                 r2 = dict(archive.read(parts[f"upstream/{pid}.receipt"], pid))
-                _openssl_verify(
+                openssl_verifies(
                     r2["receipt.json"], r2["signature.p7s"], pki.dir / "ca.pem", tmp_path
                 )
             county.dispose()

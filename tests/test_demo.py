@@ -4,7 +4,6 @@ province's verdict, and OpenSSL alone checks the receipt the province signed."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from hub.forward.deliver import D
 from hub.package import archive
 from hub.store.engine import Store, open_store
 from hub.store.models import CurrentRecord, ForwardItem, RecordVersion, table
+from tests.packkit import openssl_verifies
 
 CUR, ITEM, VER = table(CurrentRecord), table(ForwardItem), table(RecordVersion)
 
@@ -86,30 +86,8 @@ def test_three_nodes_end_to_end(tmp_path: Path) -> None:
             receipt = conn.execute(select(D.c.receipt).where(D.c.status == "delivered")).scalar()
         assert receipt
         parts = dict(archive.read(receipt, "receipt"))
-        (tmp_path / "receipt.json").write_bytes(parts["receipt.json"])
-        (tmp_path / "receipt.p7s").write_bytes(parts["signature.p7s"])
-        ok = subprocess.run(
-            [
-                "openssl",
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                str(tmp_path / "receipt.p7s"),
-                "-content",
-                str(tmp_path / "receipt.json"),
-                "-CAfile",
-                str(out / "province" / "keys" / "ca.pem"),
-                "-out",
-                "/dev/null",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert ok.returncode == 0, ok.stderr
+        ca = out / "province" / "keys" / "ca.pem"
+        openssl_verifies(parts["receipt.json"], parts["signature.p7s"], ca, tmp_path)
     finally:
         for s in (*stores, prov):
             s.dispose()

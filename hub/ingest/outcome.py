@@ -79,3 +79,18 @@ class Verdict:
     field: str | None = None
     value: str | None = None
     message: str = ""
+
+    def as_row(self) -> dict[str, object]:
+        """The verdict as a county system is given it (a receipt table row, a JSON object):
+        its record number in the batch, data set, business key, outcome and the why."""
+        return {
+            "record": self.index,
+            "dataset": self.dataset,
+            "key": self.key,
+            "outcome": str(self.outcome),
+            "version": self.version,
+            "rule": self.rule,
+            "field": self.field,
+            "value": self.value,
+            "message": self.message or None,
+        }
