@@ -50,13 +50,9 @@ def main() -> int:
         testpki.init(tmp / name / "keys", code, now)
     urls = {n: f"sqlite:///{tmp / n / 'hub.db'}" for n in ("county", "province")}
     if args.pg:
-        import psycopg
+        from bench.pg import fresh_database
 
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            for n in urls:
-                c.execute(f"DROP DATABASE IF EXISTS hubbench_{n}")
-                c.execute(f"CREATE DATABASE hubbench_{n}")
-        urls = {n: f"postgresql+psycopg://postgres@127.0.0.1:5432/hubbench_{n}" for n in urls}
+        urls = {n: fresh_database(f"hubbench_{n}") for n in urls}
 
     def node(name: str, trusts: str, **kw: object) -> NodeConfig:
         k, t = tmp / name / "keys", tmp / trusts / "keys"

@@ -37,13 +37,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-findings-"))
     url = f"sqlite:///{tmp / 'hub.db'}"
     if args.pg:
-        import psycopg
+        from bench.pg import fresh_database
 
-        admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-        with psycopg.connect(admin, autocommit=True) as c:
-            c.execute("DROP DATABASE IF EXISTS hubbench_findings")
-            c.execute("CREATE DATABASE hubbench_findings")
-        url = "postgresql+psycopg://postgres@127.0.0.1:5432/hubbench_findings"
+        url = fresh_database("hubbench_findings")
     store = open_store(NodeConfig(store=StoreSection(url=url, data_dir=tmp / "data")))
     per_transaction = 71  # records per generated transaction, every library included
     size = max(1, args.records // per_transaction)

@@ -28,8 +28,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=20)
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import psycopg
-
+    from bench.pg import fresh_database
     from hub.config import NodeConfig, StoreSection
     from hub.generate.batch import jsonl_bytes
     from hub.generate.generator import Generator
@@ -46,10 +45,7 @@ def main() -> int:
     results: list[tuple[int, float]] = []
     for workers in (1, args.workers):
         name = f"hubbench_workers_{workers}"
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {name}")
-            c.execute(f"CREATE DATABASE {name}")
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        url = fresh_database(name)
         data = tmp / name
         store = open_store(NodeConfig(store=StoreSection(url=url, data_dir=data)))
         for i, b in enumerate(batches):

@@ -59,11 +59,16 @@ class Change:
     content_hash: str
 
 
-def pending_runs(conn: Connection, target: str) -> list[int]:
+def _waiting(target: str) -> Any:
     """Finished runs (done, failed or interrupted: what they committed stands) that the
-    target has not looked at yet, oldest first."""
+    target has not looked at yet."""
     seen = exists().where(FRUN.c.target == target, FRUN.c.run_id == RUN.c.id)
-    q = select(RUN.c.id).where(RUN.c.status != "running", ~seen).order_by(RUN.c.id)
+    return and_(RUN.c.status != "running", ~seen)
+
+
+def pending_runs(conn: Connection, target: str) -> list[int]:
+    """The runs waiting for ``target``, oldest first."""
+    q = select(RUN.c.id).where(_waiting(target)).order_by(RUN.c.id)
     return list(conn.execute(q).scalars())
 
 
@@ -207,11 +212,6 @@ def envelopes(conn: Connection, batch: list[Change]) -> Iterator[tuple[Change, b
 
 
 def backlog(conn: Connection, target: str) -> int:
-    """Finished runs the target has not looked at yet (for status pages)."""
-    seen = exists().where(FRUN.c.target == target, FRUN.c.run_id == RUN.c.id)
-    return int(
-        conn.execute(
-            select(func.count()).select_from(RUN).where(RUN.c.status != "running", ~seen)
-        ).scalar()
-        or 0
-    )
+    """How many runs wait for ``target`` (for status pages)."""
+    q = select(func.count()).select_from(RUN).where(_waiting(target))
+    return int(conn.execute(q).scalar() or 0)
