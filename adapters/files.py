@@ -30,7 +30,7 @@ class FilesOptions(AdapterOptions):
     inbox: Path | None = None
     outbox: Path | None = None
     pattern: list[str] = Field(
-        default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv", "*.zip"]
+        default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv", "*.zip", "*.p7m"]
     )
     done_marker: str | None = None  # e.g. ".done": take X once X.done exists
     min_age_seconds: float = Field(default=5.0, ge=0)  # without a marker: unchanged this long

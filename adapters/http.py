@@ -121,7 +121,7 @@ class HttpAdapter(Adapter):
                     r = client.post(
                         o.push_path,
                         content=data,
-                        headers={"Content-Type": "application/zip", "X-Package-Name": name},
+                        headers={"Content-Type": _media_type(name), "X-Package-Name": name},
                     )
                 except httpx.TransportError as exc:  # connect, read, write, pool timeouts too
                     last = f"{type(exc).__name__}: {exc}"
@@ -249,3 +249,8 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _media_type(name: str) -> str:
+    """A package archive, or one encrypted to the receiver (CMS, RFC 8551's media type)."""
+    return "application/pkcs7-mime" if name.endswith(".p7m") else "application/zip"

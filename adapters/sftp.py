@@ -49,7 +49,7 @@ class SftpOptions(AdapterOptions):
     known_hosts: Path  # the server's host key must be listed here
     remote_dir: str = "."
     pattern: list[str] = Field(
-        default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv", "*.zip"]
+        default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv", "*.zip", "*.p7m"]
     )
     done_marker: str | None = None
     min_age_seconds: float = Field(default=120, ge=0)

@@ -26,8 +26,11 @@ from hub.sections import AdapterSection as _AdapterSection
 from hub.sections import (
     AlertsSection,
     ConsoleSection,
+    EncryptionSection,
     ForwardSection,
     HttpSection,
+    SigningSection,
+    TrustSection,
     every_seconds,
 )
 from hub.sections import Frozen as _Frozen
@@ -112,24 +115,6 @@ class ScheduleSection(_Frozen):
         return self
 
 
-class TrustSection(_Frozen):
-    """Who signs packages this node accepts (see docs/package-format.md)."""
-
-    anchors: list[Path] = Field(default_factory=list)  # CA certificates (PEM)
-    crls: list[Path] = Field(default_factory=list)  # one per CA; missing = refuse (fail closed)
-    require_crl: bool = True
-    max_signature_age_days: float = Field(default=30, gt=0)
-
-
-class SigningSection(_Frozen):
-    """This node's signing identity: PEM key (any family) or PKCS #12 (RSA/ECDSA)."""
-
-    key: Path | None = None
-    cert: Path | None = None
-    chain: list[Path] = Field(default_factory=list)
-    password: str = ""  # a $env:/$file: reference, never the value
-
-
 class NodeConfig(_Frozen):
     node: NodeSection = NodeSection()
     store: StoreSection = StoreSection()
@@ -137,6 +122,7 @@ class NodeConfig(_Frozen):
     dictionary: DictionarySection = DictionarySection()
     trust: TrustSection = TrustSection()
     signing: SigningSection = SigningSection()
+    encryption: EncryptionSection = EncryptionSection()
     http: HttpSection = HttpSection()
     console: ConsoleSection = ConsoleSection()
     alerts: AlertsSection = AlertsSection()
@@ -187,10 +173,18 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> None:
     for src in (raw.get("sources") or {}).values():
         if isinstance(src, dict) and isinstance(src.get("mapping"), str):
             src["mapping"] = rel(src["mapping"])
+    for tgt in (raw.get("forward") or {}).values():
+        if isinstance(tgt, dict) and "encrypt_to" in tgt:
+            tgt["encrypt_to"] = rel(tgt["encrypt_to"])
+    enc = raw.get("encryption")
+    for pair in enc.get("retired", []) if isinstance(enc, dict) else []:
+        if isinstance(pair, dict):
+            pair.update({k: rel(v) for k, v in pair.items() if k in ("cert", "key")})
     for section, keys in (
         ("store", ("data_dir",)),
         ("trust", ("anchors", "crls")),
         ("signing", ("key", "cert", "chain")),
+        ("encryption", ("key", "cert")),
     ):
         sec = raw.get(section)
         if isinstance(sec, dict):

@@ -132,6 +132,11 @@ cert = "keys/node-ecdsa.pem"
 # 国密 SM2/SM3: key = "keys/node-sm2.TEST-ONLY.key", cert = "keys/node-sm2.pem"
 # (its receivers verify with the hub or Tongsuo; stock OpenSSL 3 cannot check SM2 chains)
 
+# [encryption]   # packages sealed to this node (senders set encrypt_to) open with this key
+# cert = "keys/node-ecdsa-enc.pem"
+# key = "keys/node-ecdsa-enc.TEST-ONLY.key"
+# require = true   # refuse packages that come unencrypted
+
 [trust]     # whose signatures this node accepts: every *.pem and *.crl in trust/
 anchors = ["trust"]
 crls = ["trust"]

@@ -5,6 +5,7 @@ Frozen, validated objects like the rest of ``hub.config`` (which gathers them)."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,6 +53,9 @@ class ForwardSection(AdapterSection):
     every: str = "10s"  # `hub serve` looks for accepted records this often
     breaker_failures: int = Field(default=3, ge=1)  # failed packages in a row open it ...
     breaker_minutes: float = Field(default=10, gt=0)  # ... for this long, then one try
+    # the receiving platform's encryption certificate(s): packages go sealed to them (during
+    # a rotation list the new and the old one; either key opens the package)
+    encrypt_to: tuple[Path, ...] = ()
 
     @field_validator("receiver")
     @classmethod
@@ -63,6 +67,51 @@ class ForwardSection(AdapterSection):
     @model_validator(mode="after")
     def _period(self) -> ForwardSection:
         every_seconds(self.every)
+        return self
+
+
+class TrustSection(Frozen):
+    """Who signs packages this node accepts (see docs/package-format.md)."""
+
+    anchors: list[Path] = Field(default_factory=list)  # CA certificates (PEM)
+    crls: list[Path] = Field(default_factory=list)  # one per CA; missing = refuse (fail closed)
+    require_crl: bool = True
+    max_signature_age_days: float = Field(default=30, gt=0)
+
+
+class SigningSection(Frozen):
+    """This node's signing identity: PEM key (any family) or PKCS #12 (RSA/ECDSA)."""
+
+    key: Path | None = None
+    cert: Path | None = None
+    chain: list[Path] = Field(default_factory=list)
+    password: str = ""  # a $env:/$file: reference, never the value
+
+
+class KeyPair(Frozen):
+    cert: Path
+    key: Path
+
+
+class EncryptionSection(Frozen):
+    """This node's decryption identity: packages sealed to ``cert`` open with ``key``; keys
+    rotated out stay in ``retired`` so packages sealed before the rotation still open.
+    ``require``: refuse packages that come unencrypted.  ``at_rest``: raw batches and packages
+    are kept sealed to ``cert`` in the raw store (docs/operations.md)."""
+
+    cert: Path | None = None
+    key: Path | None = None
+    password: str = ""  # a $env:/$file: reference for an encrypted key, never the value
+    retired: tuple[KeyPair, ...] = ()
+    require: bool = False
+    at_rest: bool = False
+
+    @model_validator(mode="after")
+    def _pair(self) -> EncryptionSection:
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("[encryption] cert and key go together: set both or neither")
+        if (self.require or self.at_rest) and self.cert is None:
+            raise ValueError("[encryption] require and at_rest need this node's cert and key")
         return self
 
 

@@ -27,7 +27,8 @@ from hub.ingest.pipeline import RunResult, ingest_stream, set_cursor
 from hub.interfaces import Adapter, Batch
 from hub.mapping import Mapping
 from hub.package.build import SigningIdentity
-from hub.package.node import identity, trust_store
+from hub.package.envelope import Unsealer
+from hub.package.node import identity, trust_store, unsealer
 from hub.package.receipt import Receipt
 from hub.package.receive import receive_package
 from hub.package.trust import TrustStore
@@ -186,10 +187,11 @@ def _ingest_one(
 
 
 def is_package(batch: Batch) -> bool:
-    """A signed package: declared so, or a ``.zip`` drop whose format is not declared."""
+    """A signed package: declared so, or a ``.zip`` drop (``.p7m``: a package encrypted to
+    this node) whose format is not declared."""
     if batch.fmt is not None:
         return batch.fmt == "package"
-    return batch.name.lower().endswith(".zip")
+    return batch.name.lower().endswith((".zip", ".p7m"))
 
 
 class _Receiver:
@@ -198,7 +200,7 @@ class _Receiver:
 
     def __init__(self, cfg: NodeConfig) -> None:
         self.cfg = cfg
-        self._keys: tuple[TrustStore, SigningIdentity] | None = None
+        self._keys: tuple[TrustStore, SigningIdentity, Unsealer] | None = None
 
     def receive(
         self,
@@ -210,8 +212,8 @@ class _Receiver:
         on_progress: Callable[[int], None] | None,
     ) -> BatchOutcome:
         if self._keys is None:  # a ConfigError here is the node's fault: it ends the run
-            self._keys = (trust_store(self.cfg), identity(self.cfg))
-        trust, who = self._keys
+            self._keys = (trust_store(self.cfg), identity(self.cfg), unsealer(self.cfg))
+        trust, who, keys = self._keys
         got = receive_package(
             store,
             batch.read(),
@@ -222,6 +224,7 @@ class _Receiver:
             settings=self.cfg.ingest,
             now=now,
             on_progress=on_progress,
+            unsealer=keys,
         )
         r = got.receipt
         outcome = BatchOutcome(batch.name, batch.origin, "done", runs=got.runs)

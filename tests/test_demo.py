@@ -1,6 +1,7 @@
 """`hub demo`: three nodes on loopback, end to end.  Every node accounts for every record,
 the province holds exactly what the counties accepted, every county record has the
-province's verdict, and OpenSSL alone checks the receipt the province signed."""
+province's verdict, OpenSSL alone checks the receipt the province signed, and every package
+went up sealed to the province's encryption certificate."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from hub.demo import run
 from hub.forward.deliver import D
 from hub.package import archive
 from hub.store.engine import Store, open_store
-from hub.store.models import CurrentRecord, ForwardItem, RecordVersion, table
+from hub.store.models import AuditEntry, CurrentRecord, ForwardItem, RecordVersion, table
 from tests.packkit import openssl_verifies
 
 CUR, ITEM, VER = table(CurrentRecord), table(ForwardItem), table(RecordVersion)
+AUDIT = table(AuditEntry)
 
 
 def _open(folder: Path) -> Store:
@@ -88,6 +90,14 @@ def test_three_nodes_end_to_end(tmp_path: Path) -> None:
         parts = dict(archive.read(receipt, "receipt"))
         ca = out / "province" / "keys" / "ca.pem"
         openssl_verifies(parts["receipt.json"], parts["signature.p7s"], ca, tmp_path)
+        # the counties sealed their packages to the province (it takes nothing else)
+        with prov.read() as conn:
+            got = (
+                conn.execute(select(AUDIT.c.detail).where(AUDIT.c.action == "package.received"))
+                .scalars()
+                .all()
+            )
+        assert len(got) >= 2 and all("aes-256-gcm" in str(d) for d in got)
     finally:
         for s in (*stores, prov):
             s.dispose()

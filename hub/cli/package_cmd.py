@@ -52,8 +52,8 @@ def keys_group() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--platform", "platform", required=True, help="Platform code for node certificates.")
 def keys_init(directory: Path, platform: str) -> None:
-    """Create a TEST CA pair (ECDSA, SM2), node certificates (RSA-2048, ECDSA P-256, SM2)
-    and empty CRLs in DIRECTORY.  For demos and tests only."""
+    """Create a TEST CA pair (ECDSA, SM2), node signing and encryption certificates
+    (RSA-2048, ECDSA P-256, SM2) and empty CRLs in DIRECTORY.  For demos and tests only."""
     for p in testpki.init(directory, platform, _now()):
         click.echo(p)
     click.echo(
@@ -62,7 +62,10 @@ def keys_init(directory: Path, platform: str) -> None:
         f'cert = "{directory}/node-sm2.pem"\n'
         "# and where these packages are received, the CA and its CRL:\n"
         f'[trust]\nanchors = ["{directory}/ca.pem", "{directory}/ca-sm2.pem"]\n'
-        f'crls = ["{directory}/ca.crl", "{directory}/ca-sm2.crl"]'
+        f'crls = ["{directory}/ca.crl", "{directory}/ca-sm2.crl"]\n'
+        "# to take packages encrypted to this node (senders: encrypt_to = [its cert]):\n"
+        f'[encryption]\ncert = "{directory}/node-ecdsa-enc.pem"\n'
+        f'key = "{directory}/node-ecdsa-enc.TEST-ONLY.key"'
     )
 
 

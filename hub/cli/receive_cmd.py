@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 from collections import Counter
 from datetime import datetime
@@ -16,7 +18,7 @@ from hub.cli.common import config_option, fail, format_option, load, print_json,
 from hub.cli.package_cmd import invalid
 from hub.cli.tables import Table
 from hub.errors import ConfigError, HubError, InputError
-from hub.package.node import identity, trust_store
+from hub.package.node import identity, trust_store, unsealer
 from hub.package.receipt import Receipt, verify
 from hub.package.receive import Received, receive_package
 
@@ -48,24 +50,24 @@ def package_receive(
     cfg, store = store_for(config_path)
     err = Console(stderr=True)
     try:
-        trust, who = trust_store(cfg), identity(cfg)
+        trust, who, keys = trust_store(cfg), identity(cfg), unsealer(cfg)
         data = file.read_bytes()
-        if err.is_terminal:
-            with progress(err) as prog:
+        with contextlib.ExitStack() as stack:
+            tick = None
+            if err.is_terminal:
+                prog = stack.enter_context(progress(err))
                 task = prog.add_task(file.name, total=None)
-                got = receive_package(
-                    store,
-                    data,
-                    str(file),
-                    trust,
-                    who,
-                    source=source,
-                    settings=cfg.ingest,
-                    on_progress=lambda n: prog.advance(task, n),
-                )
-        else:
+                tick = functools.partial(prog.advance, task)
             got = receive_package(
-                store, data, str(file), trust, who, source=source, settings=cfg.ingest
+                store,
+                data,
+                str(file),
+                trust,
+                who,
+                source=source,
+                settings=cfg.ingest,
+                on_progress=tick,
+                unsealer=keys,
             )
     except (HubError, OSError) as exc:
         fail(exc)

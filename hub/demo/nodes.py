@@ -69,6 +69,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+PROV_ENC = "province-enc.pem"  # the province's encryption certificate, in each county's keys/
+
+
 def make_nodes(out: Path, now: datetime) -> tuple[Node, Node, Node]:
     """The province and two counties, each with its own TEST PKI, and the trust between
     them: the province accepts what the counties sign and they check its receipts;
@@ -86,9 +89,19 @@ def make_nodes(out: Path, now: datetime) -> tuple[Node, Node, Node]:
     _trust(minhou, prov.folder, "province")
     _trust(lianjiang, prov.folder, "province")
     _trust(lianjiang, out / "lianjiang-system", "lianjiang-system")
+    # the province takes packages sealed to its encryption certificate only
+    _append(
+        prov,
+        "\n[encryption]   # packages for the province are sealed to this certificate\n"
+        'cert = "keys/node-ecdsa-enc.pem"\nkey = "keys/node-ecdsa-enc.TEST-ONLY.key"\n'
+        "require = true\n",
+    )
+    for county in (minhou, lianjiang):
+        shutil.copy2(prov.folder / "keys" / "node-ecdsa-enc.pem", county.folder / "keys" / PROV_ENC)
     target = (
         "\n[forward.province]   # every accepted record goes on to the province (hub forward)\n"
         f'receiver = "{PROVINCE}"\nevery = "10s"\n'
+        f'encrypt_to = ["keys/{PROV_ENC}"]   # sealed for the province: a relay cannot read it\n'
         f'[forward.province.options]\nurl = "{prov.url}"\n'
     )
     _set_port(prov)

@@ -6,7 +6,9 @@ bounded retries; the outcome is one ``delivery`` row: ``delivered`` with the pee
 dead-letter entry that ``hub package deliveries --dead`` lists and ``hub package redrive``
 sends again.  A package already delivered is not sent twice.  A package the forwarder built
 for a target (``[forward.NAME]``) is ``pending`` from the commit that built it until it is
-pushed, so a process that dies in between leaves it to the next pass.
+pushed, so a process that dies in between leaves it to the next pass.  A target with
+``encrypt_to`` gets the package sealed to those certificates (``PACKAGE_ID.p7m``); the raw
+store keeps the signed archive, which is what the receipt names.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from hub.config import NodeConfig
 from hub.errors import HubError, InputError, RetryableError, UsageError
 from hub.interfaces import Adapter
 from hub.package import archive, manifest
+from hub.package.envelope import ENVELOPE_SUFFIX, seal
+from hub.package.node import recipients
 from hub.sources import open_target, open_upstream
 from hub.store import audit
 from hub.store.engine import Store
@@ -105,6 +109,10 @@ def _deliver(
     error: str | None = None
     receipt: bytes | None = None
     attempts = 0
+    target = cfg.forward.get(previous.target) if previous is not None and previous.target else None
+    if target is not None and target.encrypt_to:  # sealed afresh for each push
+        where = f"[forward.{previous.target if previous is not None else ''}] encrypt_to"
+        data, name = seal(data, recipients(target.encrypt_to, where)), f"{pid}{ENVELOPE_SUFFIX}"
     with _adapter(cfg, previous) as adapter:
         peer = str(getattr(adapter.options, "url", "") or adapter.name)
         try:

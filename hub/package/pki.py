@@ -158,11 +158,13 @@ def issue(
     not_after: datetime,
     ca: bool,
     org: str = "hub test PKI",
+    usage: set[str] | None = None,
 ) -> Cert:
     """A certificate for ``subject_key``, signed by ``issuer_key`` (self-signed: issuer None)."""
     spki = subject_key.public_der()
     subject = _name(subject_cn, platform_code, org)
-    usage = {"key_cert_sign", "crl_sign"} if ca else {"digital_signature", "non_repudiation"}
+    if usage is None:  # a CA signs certificates; a node signs packages
+        usage = {"key_cert_sign", "crl_sign"} if ca else {"digital_signature", "non_repudiation"}
     issuer_spki = issuer.spki if issuer else spki
     exts = [
         {"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": ca}},

@@ -19,29 +19,26 @@ that arrive while it is being received wait for that receiver and get its receip
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 
 from hub.config import IngestSection
-from hub.dictionary.loader import load_dictionary
 from hub.errors import InputError
-from hub.ingest.outcome import Counts, Outcome, Verdict
+from hub.ingest.outcome import Counts, Verdict
 from hub.ingest.pipeline import RunResult, ingest_stream
-from hub.package import archive, crypto
+from hub.package import archive, crypto, placing
 from hub.package import claim as claims
 from hub.package.build import SigningIdentity
-from hub.package.manifest import FileEntry
-from hub.package.receipt import RECEIPT, Receipt, RecordVerdict, Refusal, parse, sign
+from hub.package.envelope import Unsealer
+from hub.package.receipt import RECEIPT, Receipt, Refusal, parse, sign
 from hub.package.trust import TrustStore
 from hub.package.verify import Verified, verify_package
-from hub.reconcile.keys import key_plans
 from hub.store import audit
 from hub.store.engine import Store
 from hub.store.models import Package, RecordVersion, table
@@ -91,6 +88,7 @@ def receive_package(
     on_progress: Callable[[int], None] | None = None,
     answer_anonymous: bool = True,
     pusher: str | None = None,
+    unsealer: Unsealer | None = None,
 ) -> Received:
     """Receive one package as this node (``who``: its signing identity and platform code).
 
@@ -98,9 +96,12 @@ def receive_package(
     authenticated costs nothing durable — no audit row, no signature; its Received has empty
     ``receipt_bytes`` and the caller answers with the reason alone.  ``pusher``: the platform
     code whose token came with the push; a package another sender signed is refused the same
-    way (``push.sender``), before anything is stored."""
+    way (``push.sender``), before anything is stored.  ``unsealer``: this node's decryption
+    keys; an encrypted package is opened first, and is then the archive it holds."""
     job = _Job(store, who, origin, source, settings, now or datetime.now(UTC), data)
     try:
+        data, job.sealed = (unsealer or Unsealer()).open(data, origin)
+        job.data = data
         v = verify_package(
             data, origin, trust, now=job.now, receiver=who.platform_code, seen=seen_in(store)
         )
@@ -139,6 +140,7 @@ class _Job:
     settings: IngestSection | None
     now: datetime
     data: bytes
+    sealed: str | None = None  # how the package came encrypted (None: it did not)
 
     @property
     def sha(self) -> str:
@@ -175,7 +177,7 @@ class _Job:
         signer = f"{v.signed.signer.name} (serial {v.signed.signer.serial})"
         files: list[tuple[str, int]] = []  # each data file and its records, in stream order
         bodies: list[bytes] = []
-        for f in _parents_first(m.files):
+        for f in placing.parents_first(m.files):
             body = v.files[f.path]
             if f.kind != "data":
                 store.raw.put_stream(io.BytesIO(body))  # attachments: kept as evidence
@@ -201,8 +203,8 @@ class _Job:
         )
         runs = [run]
         if resumed:  # a resumed package: what the first attempt stored is accepted
-            raw = _resumed(store, row_id, run.raw_sha256, raw)
-        verdicts = _by_file(files, raw)
+            raw = placing.resumed(store, row_id, run.raw_sha256, raw)
+        verdicts = placing.by_file(files, raw)
         pos = {f.path: i for i, f in enumerate(m.files)}
         verdicts.sort(key=lambda rv: (pos[rv.file], rv.line))  # the manifest's order
         counts: dict[str, int] = {}
@@ -227,20 +229,10 @@ class _Job:
                 .values(status="done", receipt=signed, claimed_until=None)
             )
             detail = {"sha256": self.sha, **counts}
+            if self.sealed:
+                detail["envelope"] = self.sealed
             audit.append(conn, m.sender, "package.received", m.package_id, detail)
         return Received("processed", receipt, signed, row_id, runs)
-
-
-def _parents_first(files: list[FileEntry]) -> list[FileEntry]:
-    """Data files in dictionary order (PROJECT before TENDER_PROJECT before SECTION …), so
-    that no record waits on a parent that comes later in the same package."""
-    plans = key_plans(load_dictionary())
-
-    def depth(f: FileEntry) -> int:
-        plan = plans.get(f.dataset or "")
-        return plan.depth if plan else 1 << 10
-
-    return sorted(files, key=depth)
 
 
 def manifest_hash(v: Verified) -> str:
@@ -275,41 +267,3 @@ def _refusal(who: SigningIdentity, now: datetime, sha: str, exc: InputError) -> 
         package_sha256=sha,
         refusal=Refusal(code=exc.code, message=exc.reason),
     )
-
-
-def _resumed(store: Store, row_id: int, sha: str, verdicts: list[Verdict]) -> list[Verdict]:
-    with store.read() as conn:
-        before = _versions_of(conn, row_id)
-
-    def fix(vd: Verdict) -> Verdict:
-        n = before.get((sha, vd.index))
-        if vd.outcome == "duplicate" and n is not None:
-            return replace(vd, outcome=Outcome.ACCEPTED, version=n)
-        return vd
-
-    return [fix(vd) for vd in verdicts]
-
-
-def _by_file(files: list[tuple[str, int]], verdicts: list[Verdict]) -> list[RecordVerdict]:
-    """Each verdict of the one stream as its data file's: record n of the stream is record
-    n - (records of the files before it) of its file."""
-    starts: list[int] = []
-    n = 0
-    for _, count in files:
-        starts.append(n)
-        n += count
-    out = []
-    for vd in verdicts:
-        i = bisect.bisect_left(starts, vd.index) - 1
-        path, first = files[i][0], starts[i]
-        out.append(RecordVerdict.of(path, replace(vd, index=vd.index - first)))
-    return out
-
-
-def _versions_of(conn: Connection, row_id: int) -> dict[tuple[str, int], int]:
-    rows = conn.execute(
-        select(VERSION.c.raw_sha256, VERSION.c.record_index, VERSION.c.version_no).where(
-            VERSION.c.package_id == row_id
-        )
-    )
-    return {(r.raw_sha256, r.record_index): r.version_no for r in rows}

@@ -1,8 +1,8 @@
 """A test PKI for demos and tests (`hub keys init`): NOT for production keys.
 
-Two CAs (ECDSA P-256 for RSA/ECDSA nodes, SM2 for SM2 nodes), one node certificate per
-family bound to a platform code, and an empty CRL per CA.  Keys are written unencrypted
-and named ``*.TEST-ONLY.key`` so nobody mistakes them for real ones.
+Two CAs (ECDSA P-256 for RSA/ECDSA nodes, SM2 for SM2 nodes), one signing and one encryption
+certificate per family bound to a platform code, and an empty CRL per CA.  Keys are written
+unencrypted and named ``*.TEST-ONLY.key`` so nobody mistakes them for real ones.
 """
 
 from __future__ import annotations
@@ -50,10 +50,16 @@ def make_node(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     name: str | None = None,
+    encrypt: bool = False,
 ) -> Issued:
+    """A node certificate; ``encrypt``: its encryption certificate (key encipherment for RSA
+    and SM2, key agreement for ECDSA keys), which [encryption] uses, not [signing]."""
     key = crypto.generate(family)
+    usage = None
+    if encrypt:
+        usage = {"key_agreement"} if family == "ecdsa" else {"key_encipherment"}
     cert = pki.issue(
-        subject_cn=name or f"hub node {platform} ({family})",
+        subject_cn=name or f"hub node {platform} ({family}{', encryption' if encrypt else ''})",
         platform_code=platform,
         subject_key=key,
         issuer=ca.cert,
@@ -62,6 +68,7 @@ def make_node(
         not_before=not_before or now - timedelta(days=1),
         not_after=not_after or now + timedelta(days=365),
         ca=False,
+        usage=usage,
     )
     return Issued(key, cert)
 
@@ -97,4 +104,9 @@ def init(directory: Path, platform: str, now: datetime) -> list[Path]:
         node = make_node(cas["ca-sm2" if fam == "sm2" else "ca"], fam, platform, now, _serial())
         put(f"node-{fam}.pem", node.cert.pem())
         put(f"node-{fam}.TEST-ONLY.key", node.key.pem())
+        enc = make_node(
+            cas["ca-sm2" if fam == "sm2" else "ca"], fam, platform, now, _serial(), encrypt=True
+        )
+        put(f"node-{fam}-enc.pem", enc.cert.pem())
+        put(f"node-{fam}-enc.TEST-ONLY.key", enc.key.pem())
     return written

@@ -42,7 +42,7 @@ from hub import __version__
 from hub.access import users
 from hub.config import NodeConfig
 from hub.errors import ConfigError, RetryableError
-from hub.package.node import identity, trust_store
+from hub.package.node import identity, trust_store, unsealer
 from hub.package.receive import Received, receive_package
 from hub.package.trust import TrustStore
 from hub.service.admin import admin_router
@@ -62,7 +62,7 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
 
     A node that trusts no CA yet (an empty trust/ folder: a county that only sends) still
     serves the console and the API; POST /v1/packages then answers 503 saying so."""
-    who = identity(cfg)
+    who, keys = identity(cfg), unsealer(cfg)
     try:
         trust: TrustStore | None = trust_store(cfg)
     except ConfigError as exc:
@@ -138,6 +138,7 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
                 settings=cfg.ingest,
                 answer_anonymous=False,
                 pusher=sender,
+                unsealer=keys,
             )
         except RetryableError as exc:
             raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
