@@ -6,6 +6,7 @@ rotated keys keep old packages readable."""
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import subprocess
 from dataclasses import dataclass
@@ -14,14 +15,21 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms
 
-from hub.config import NodeConfig, load_config
+from hub.config import NodeConfig, SigningSection, StoreSection, TrustSection, load_config
 from hub.errors import ConfigError, InputError
+from hub.forward import forward
+from hub.generate.batch import jsonl_bytes
+from hub.generate.generator import Generator
+from hub.ingest.pipeline import ingest_stream
+from hub.interfaces import Batch
 from hub.package import envelope, testpki
 from hub.package.envelope import Recipient, Unsealer, open_envelope, seal
 from hub.package.node import unsealer
 from hub.package.receive import receive_package
 from hub.package.recipients import EnvelopeError
-from hub.store.engine import Store
+from hub.sections import ForwardSection
+from hub.store.engine import Store, open_store
+from hub.sync import is_package
 from tests.packkit import NOW, RECEIVER, SENDER, make_pki, node_id, package, records
 
 FAMILIES = ("rsa", "ecdsa", "sm2")
@@ -259,3 +267,58 @@ def test_the_encryption_section_loads_current_and_retired_keys(keys: Keys, tmp_p
     with pytest.raises(ConfigError, match="does not belong"):
         unsealer(load_config(conf))
     assert unsealer(NodeConfig()).keys == ()
+
+
+def test_a_target_with_encrypt_to_gets_sealed_packages_in_its_outbox(
+    keys: Keys, tmp_path: Path
+) -> None:
+    """A city forwards to a files target with encrypt_to: what lands in the outbox is sealed
+    to the province; the province's inbox takes the .p7m as a package, opens and ingests it."""
+    pki = make_pki(tmp_path)
+    prov_cert, _ = keys.files("ecdsa")
+    outbox = tmp_path / "to-province"
+    cfg = NodeConfig(
+        store=StoreSection(data_dir=tmp_path / "city"),
+        trust=TrustSection(anchors=[pki.dir / "ca.pem"], crls=[pki.dir / "ca.crl"]),
+        signing=SigningSection(key=pki.dir / "node.key", cert=pki.dir / "node.pem"),
+        forward={
+            "province": ForwardSection(
+                receiver=RECEIVER,
+                adapter="files",
+                options={"outbox": str(outbox)},
+                encrypt_to=(prov_cert,),
+            )
+        },
+    )
+    city = open_store(cfg)
+    prov = open_store(NodeConfig(store=StoreSection(data_dir=tmp_path / "province")))
+    try:
+        night = jsonl_bytes(Generator(seed=8).batch(2))
+        run = ingest_stream(city, io.BytesIO(night), "county-a", "night.jsonl")
+        sent = forward(cfg, city, "province")
+        assert sent.status == "done" and sent.packages
+        [p] = sorted(outbox.iterdir())
+        assert p.name == f"{sent.packages[0].package_id}.p7m" and envelope.is_envelope(
+            p.read_bytes()
+        )
+        assert is_package(Batch(name=p.name, origin=str(p), path=p))
+        me = node_id(testpki.make_node(pki.ca, "ecdsa", RECEIVER, NOW, 40))
+        got = receive_package(
+            prov,
+            p.read_bytes(),
+            str(p),
+            pki.trust,
+            me,
+            unsealer=Unsealer((keys.province["ecdsa"],)),
+        )
+        assert got.status == "processed"
+        assert got.counts.accepted == run.counts.accepted
+        with city.raw.open(got.receipt.package_sha256) as fh:  # the city kept the signed archive
+            assert fh.read()[:2] == b"PK"
+        refused = receive_package(
+            prov, p.read_bytes(), str(p), pki.trust, me, unsealer=Unsealer((keys.city,))
+        )
+        assert refused.receipt.refusal and refused.receipt.refusal.code == "envelope.not_for_us"
+    finally:
+        city.dispose()
+        prov.dispose()

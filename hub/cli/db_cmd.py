@@ -42,11 +42,14 @@ def upgrade_cmd(config_path: Path | None) -> None:
 @config_option
 def status_cmd(config_path: Path | None) -> None:
     """Show the store URL and its schema revision against this hub's."""
+    from hub.package.node import at_rest  # noqa: PLC0415
     from hub.store.blobs import RawStore  # noqa: PLC0415
     from hub.store.engine import Store  # noqa: PLC0415
 
     cfg = load(config_path)
-    store = Store(make_engine(cfg.database_url), RawStore(cfg.raw_dir), cfg.database_url)
+    store = Store(
+        make_engine(cfg.database_url), RawStore(cfg.raw_dir, at_rest(cfg)), cfg.database_url
+    )
     cur, head = current_revision(store), head_revision(store)
     Console().print(
         f"store {cfg.database_url}\nschema {cur or '(empty)'}; this hub {head}", markup=False

@@ -23,8 +23,7 @@ import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import astuple
 from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 import orjson
 
@@ -103,7 +102,7 @@ def _child(
     out: Connection,
     theirs: Connection,
     validator: Validator,
-    path: Path,
+    opener: Callable[[], BinaryIO],
     origin: str,
     fmt: str,
     n: int,
@@ -114,7 +113,7 @@ def _child(
     theirs.close()
     try:
         buf: list[Pair] = []
-        with path.open("rb") as fh:
+        with opener() as fh:
             for r in validator.iter_stream(fh, origin, fmt):
                 buf.append((r, prep(r.raw, r.issues)))
                 if len(buf) >= n:
@@ -135,14 +134,14 @@ def _child(
 
 
 def validated_chunks(
-    validator: Validator, path: Path, origin: str, fmt: str, n: int, prep: Prep
+    validator: Validator, opener: Callable[[], BinaryIO], origin: str, fmt: str, n: int, prep: Prep
 ) -> Iterator[list[Pair]]:
-    """Chunks of at most ``n`` validated records of the file at ``path``, each with what
-    ``prep`` derives from it, from a child."""
+    """Chunks of at most ``n`` validated records of the input ``opener`` opens (in the child:
+    the fork inherits it), each with what ``prep`` derives from it, from a child."""
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child, args=(send, recv, validator, path, origin, fmt, n, prep), daemon=True
+        target=_child, args=(send, recv, validator, opener, origin, fmt, n, prep), daemon=True
     )
     proc.start()
     send.close()

@@ -14,31 +14,31 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
 from hub.errors import InputError
+from hub.ingest import streams
 from hub.ingest.chunk import Item
+from hub.ingest.holds import expire_holds
 from hub.ingest.outcome import Counts, Verdict
-from hub.ingest.parallel import Pair, available, validated_chunks
+from hub.ingest.parallel import available, validated_chunks
 from hub.ingest.reconciler import Reconciler
 from hub.mapping.compiled import Mapping
 from hub.mapping.records import ROW_FORMAT, iter_mapped
 from hub.store import audit
 from hub.store.blobs import record_raw
 from hub.store.engine import Store
-from hub.store.models import Hold, Quarantine, SourceCursor, SyncRun, table
-from hub.store.upsert import insert_ignore, upsert
+from hub.store.models import Hold, SourceCursor, SyncRun, table
+from hub.store.upsert import upsert
 from hub.validation.limits import MB, Limits
-from hub.validation.result import RecordResult
 from hub.validation.sniff import detect_format
 from hub.validation.validator import Validator
 
@@ -183,20 +183,27 @@ def ingest_stream(
         with contextlib.ExitStack() as stack:
             large = size >= settings.parallel_from_mb * MB
             if large:
-                stack.enter_context(_bulk_gc())
+                stack.enter_context(streams.bulk_gc())
             if mapping is not None:
                 fh = stack.enter_context(store.raw.open(sha))
-                chunks = _chunks(
+                chunks = streams.chunks(
                     iter_mapped(mapping, validator, fh, origin, input_name), settings.chunk_records
                 )
             elif settings.parallel_validation and large and available():
                 chunks = validated_chunks(
-                    validator, store.raw.path(sha), origin, fmt, settings.chunk_records, rec.prepare
+                    validator,
+                    functools.partial(store.raw.open, sha),
+                    origin,
+                    fmt,
+                    settings.chunk_records,
+                    rec.prepare,
                 )
             else:
                 fh = stack.enter_context(store.raw.open(sha))
-                chunks = _chunks(validator.iter_stream(fh, origin, fmt), settings.chunk_records)
-            for chunk, last in _with_last(chunks):
+                chunks = streams.chunks(
+                    validator.iter_stream(fh, origin, fmt), settings.chunk_records
+                )
+            for chunk, last in streams.with_last(chunks):
                 items = [
                     Item(r.raw.index, r.raw, r.issues, item_fmt, source, sha, None, p)
                     for r, p in chunk
@@ -235,45 +242,6 @@ def ingest_stream(
     return result
 
 
-@contextlib.contextmanager
-def _bulk_gc() -> Iterator[None]:
-    """Fewer cyclic-GC passes during a large ingest.  Records are freed by reference counting;
-    the collector's default thresholds make it rescan the long-lived dictionary, compiled
-    schemas and rules over and over (measured: 6.7k → 8.4k records/s on 30k records, best
-    of 4).  Objects alive now are frozen (not scanned) until the ingest ends."""
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 10, 10)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-
-
-def _with_last(chunks: Iterator[list[Pair]]) -> Iterator[tuple[list[Pair], bool]]:
-    """Each chunk with a flag that says it is the input's last (one chunk of look-ahead)."""
-    prev: list[Pair] | None = None
-    for chunk in chunks:
-        if prev is not None:
-            yield prev, False
-        prev = chunk
-    if prev is not None:
-        yield prev, True
-
-
-def _chunks(results: Iterator[RecordResult], n: int) -> Iterator[list[Pair]]:
-    """Records in chunks of ``n``, not prepared (the reconciler derives what it needs)."""
-    chunk: list[Pair] = []
-    for r in results:
-        chunk.append((r, None))
-        if len(chunk) >= n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _add_counts(conn: Connection, run_id: int, c: Counts) -> None:
     conn.execute(
         update(RUN)
@@ -308,43 +276,3 @@ def _finish(store: Store, result: RunResult, status: str, error: str | None) -> 
             {"run": result.run_id, "raw": result.raw_sha256, **result.counts.as_dict()}
             | ({"error": error} if error else {}),
         )
-
-
-def expire_holds(store: Store, now: datetime) -> int:
-    """Holds past their deadline become quarantined (rule hold.expired), raw kept for replay."""
-    with store.write() as conn:
-        rows = list(
-            conn.execute(select(HOLD).where(HOLD.c.status == "held", HOLD.c.deadline < now))
-        )
-        if not rows:
-            return 0
-        insert_ignore(
-            conn,
-            table(Quarantine),
-            [
-                {
-                    "run_id": h.run_id,
-                    "source": h.source,
-                    "raw_sha256": h.raw_sha256,
-                    "record_index": h.record_index,
-                    "dataset": h.dataset,
-                    "rule": "hold.expired",
-                    "message": f"{h.dataset} {h.business_key!r} waited for {h.parent_dataset} "
-                    f"{h.parent_key!r} until {h.deadline}; the parent never arrived",
-                    "raw_record": h.envelope,
-                    "raw_format": "jsonl",
-                    "status": "open",
-                    "created_at": now,
-                }
-                for h in rows
-            ],
-        )
-        conn.execute(
-            update(HOLD)
-            .where(HOLD.c.id.in_([h.id for h in rows]))
-            .values(status="expired", resolved_at=now)
-        )
-        audit.append(
-            conn, "hub", "holds.expired", f"{len(rows)} holds", {"ids": [h.id for h in rows]}
-        )
-    return len(rows)

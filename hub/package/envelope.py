@@ -36,11 +36,10 @@ from hub.package.pki import Cert
 from hub.package.recipients import (
     EnvelopeError,
     Recipient,
+    content_key,
     err,
     family_of,
-    names,
     recipient_info,
-    unwrap,
 )
 
 __all__ = ["EnvelopeError", "Opened", "Recipient", "is_envelope", "open_envelope", "seal"]
@@ -149,24 +148,11 @@ def open_envelope(data: bytes, origin: str, mine: Sequence[Recipient]) -> Opened
             "auth_encrypted_content_info" if kind == AUTH_ENVELOPED else "encrypted_content_info"
         ]
         infos = list(env["recipient_infos"])
-        named = [(ri, names(ri)) for ri in infos]
     except (ValueError, TypeError, KeyError) as exc:
         raise err(origin, f"is not a readable CMS envelope ({exc})", "envelope.malformed") from exc
-    for ri, rids in named:
-        for r in mine:
-            if (r.cert.issuer, r.cert.serial) in rids:
-                cek = unwrap(ri, r, origin)
-                content, cipher = _decrypt(env, eci, kind, cek, origin)
-                return Opened(content, r.cert, cipher)
-    theirs = sorted({f"serial {s:x}" for _, rids in named for _, s in rids})
-    ours = sorted(f"{r.cert.name} (serial {r.cert.serial:x})" for r in mine) or ["none"]
-    raise err(
-        origin,
-        f"is encrypted for {', '.join(theirs) or 'no recipient'}, none of which is this node's "
-        f"decryption certificate ({'; '.join(ours)}): it is not for this node; the sender "
-        "must encrypt to this node's current certificate ([encryption].cert)",
-        "envelope.not_for_us",
-    )
+    cek, cert = content_key(infos, mine, origin)
+    content, cipher = _decrypt(env, eci, kind, cek, origin)
+    return Opened(content, cert, cipher)
 
 
 def _decrypt(

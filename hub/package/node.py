@@ -14,6 +14,7 @@ from hub.package.build import SigningIdentity
 from hub.package.envelope import Recipient, Unsealer
 from hub.package.pki import Cert, load_certs
 from hub.package.recipients import EnvelopeError, family_of
+from hub.package.sealstream import AtRest
 from hub.package.trust import TrustStore
 
 
@@ -64,6 +65,15 @@ def unsealer(cfg: NodeConfig) -> Unsealer:
             raise ConfigError(f"[encryption]: {str(cert_path)!r} does not belong to {key_path}")
         keys.append(Recipient(cert, key))
     return Unsealer(tuple(keys), e.require)
+
+
+def at_rest(cfg: NodeConfig) -> AtRest | None:
+    """The raw store's sealing: new objects sealed to [encryption].cert when ``at_rest`` is
+    on; sealed objects opened with any of the node's keys (also once it is turned off)."""
+    keys = unsealer(cfg).keys
+    if not keys:
+        return None
+    return AtRest((keys[0].cert,) if cfg.encryption.at_rest else (), keys)
 
 
 def recipients(paths: tuple[Path, ...], where: str) -> list[Cert]:

@@ -9,6 +9,7 @@ key is ``envelope.key``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -171,6 +172,30 @@ def _kek(
         info["entity_u_info"] = ukm
     shared_info = EccCmsSharedInfo(info).dump()
     return X963KDF(HASHES[digest], size, shared_info).derive(shared)
+
+
+def content_key(
+    infos: list[cms.RecipientInfo], mine: Sequence[Recipient], origin: str
+) -> tuple[bytes, Cert]:
+    """The content key, from the recipient info that names one of ``mine``, and whose
+    certificate that is; ``envelope.not_for_us`` when none does."""
+    try:
+        named = [(ri, names(ri)) for ri in infos]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise err(origin, f"has unreadable recipient infos ({exc})", "envelope.malformed") from exc
+    for ri, rids in named:
+        for r in mine:
+            if (r.cert.issuer, r.cert.serial) in rids:
+                return unwrap(ri, r, origin), r.cert
+    theirs = sorted({f"serial {s:x}" for _, rids in named for _, s in rids})
+    ours = sorted(f"{r.cert.name} (serial {r.cert.serial:x})" for r in mine) or ["none"]
+    raise err(
+        origin,
+        f"is encrypted for {', '.join(theirs) or 'no recipient'}, none of which is this node's "
+        f"decryption certificate ({'; '.join(ours)}): it is not for this node; the sender "
+        "must encrypt to this node's current certificate ([encryption].cert)",
+        "envelope.not_for_us",
+    )
 
 
 def names(ri: cms.RecipientInfo) -> set[tuple[bytes, int]]:

@@ -117,11 +117,12 @@ class Store:
 
 def open_store(cfg: NodeConfig, *, migrate: bool = True) -> Store:
     """Open the configured store, bringing its schema to the newest migration if asked."""
+    from hub.package.node import at_rest  # noqa: PLC0415  (keys load with a store)
     from hub.store.migrate import ensure_schema  # noqa: PLC0415  (alembic loads lazily)
 
     engine = make_engine(cfg.database_url, cfg.store.echo)
     db = engine.url.database if engine.dialect.name == "sqlite" else None
     ckpt = Checkpointer(db) if db and db != ":memory:" else None
-    store = Store(engine, RawStore(cfg.raw_dir), cfg.database_url, ckpt)
+    store = Store(engine, RawStore(cfg.raw_dir, at_rest(cfg)), cfg.database_url, ckpt)
     ensure_schema(store, migrate=migrate)
     return store
