@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, func, select, update
 
 from hub.config import NodeConfig
 from hub.errors import ConfigError, HubError
@@ -27,9 +27,10 @@ from hub.package.build import build
 from hub.package.node import identity, trust_store
 from hub.package.receipt import Receipt, verify
 from hub.store import audit
+from hub.store.bulk import Bulk
 from hub.store.engine import Store
 from hub.store.lease import holder_id
-from hub.store.upsert import analyze_when_unknown, insert_ignore, upsert
+from hub.store.upsert import analyze_when_unknown, insert_ignore
 from hub.suggest import did_you_mean
 
 ITEM, FRUN = outbox.ITEM, outbox.FRUN
@@ -104,20 +105,25 @@ def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
     done.runs = len(runs)
     done.ops = dict(Counter(c.op for c in todo))
     packages: list[str] = []
-    # the next package is built while the target takes the last one (a thread pushes it and
-    # keeps its receipt); each is settled before the next goes, so they go one at a time,
-    # in order
+    # the next package is built while the target takes the last one (a thread pushes it);
+    # packages go one at a time, in order; a package's receipt is checked and its verdicts
+    # stored once the next one is on its way
     with ThreadPoolExecutor(1, thread_name_prefix=f"forward-{name}") as pusher:
-        flight: Future[Sent] | None = None
+        flight: tuple[Future[DeliveryResult], int] | None = None
         for i in range(0, len(todo), t.max_records):
             target.claim(store, name, who, datetime.now(UTC))
             row, count = _package(cfg, store, name, todo[i : i + t.max_records])
             packages.append(row.package_id)
-            if flight is not None and _landed(done, flight).status == "dead":
+            if flight is not None and flight[0].result().status == "dead":
+                done.packages.append(_settle(cfg, store, name, flight[0].result(), flight[1]))
                 return _stopped(done, done.packages[-1])  # the one just built waits, pending
-            flight = pusher.submit(_push, cfg, store, name, row, count)
-        if flight is not None and _landed(done, flight).status == "dead":
-            return _stopped(done, done.packages[-1])
+            last, flight = flight, (pusher.submit(send_again, cfg, store, row), count)
+            if last is not None:  # settled while the next one is on its way
+                done.packages.append(_settle(cfg, store, name, last[0].result(), last[1]))
+        if flight is not None:
+            done.packages.append(_settle(cfg, store, name, flight[0].result(), flight[1]))
+            if done.packages[-1].status == "dead":
+                return _stopped(done, done.packages[-1])
     if runs:
         _looked_at(store, name, runs, packages)
     return done
@@ -125,12 +131,6 @@ def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
 
 def _push(cfg: NodeConfig, store: Store, name: str, row: Row[object], count: int) -> Sent:
     return _settle(cfg, store, name, send_again(cfg, store, row), count)
-
-
-def _landed(p: Pass, flight: Future[Sent]) -> Sent:
-    sent = flight.result()
-    p.packages.append(sent)
-    return sent
 
 
 def _stopped(p: Pass, sent: Sent) -> Pass:
@@ -144,6 +144,29 @@ def _count(store: Store, name: str, row: Row[object]) -> int:
         return int(conn.execute(q).scalar() or 0)
 
 
+# forward_item's columns, in the order of the rows written here
+ITEM_COLS = (
+    "target",
+    "dataset",
+    "business_key",
+    "op",
+    "content_hash",
+    "version_id",
+    "package_id",
+    "line",
+    "sent_at",
+    "outcome",
+    "upstream_version",
+    "rule",
+    "field",
+    "value",
+    "message",
+    "verdict_at",
+)
+_NO_VERDICT = (None,) * 7
+_LINE = ("target", "package_id", "dataset", "line")  # a verdict's line (ix_forward_item_line)
+
+
 def _package(
     cfg: NodeConfig, store: Store, name: str, batch: list[outbox.Change]
 ) -> tuple[Row[object], int]:
@@ -152,38 +175,24 @@ def _package(
     t = cfg.forward[name]
     now = datetime.now(UTC)
     lines: dict[str, list[bytes]] = {}
-    items: list[dict[str, object]] = []
+    items: list[list[object]] = []  # ITEM_COLS; the package id once it is built
     with store.read() as conn:
         for c, line in outbox.envelopes(conn, batch):
             lines.setdefault(c.dataset, []).append(line)
-            items.append(
-                {
-                    "target": name,
-                    "dataset": c.dataset,
-                    "business_key": c.business_key,
-                    "op": c.op,
-                    "content_hash": c.content_hash,
-                    "version_id": c.version_id,
-                    "line": len(lines[c.dataset]),
-                    "sent_at": now,
-                    "outcome": None,
-                    "upstream_version": None,
-                    "rule": None,
-                    "field": None,
-                    "value": None,
-                    "message": None,
-                    "verdict_at": None,
-                }
-            )
+            n = len(lines[c.dataset])
+            items.append([name, c.dataset, c.business_key, c.op, c.content_hash, c.version_id])
+            items[-1] += [None, n, now, *_NO_VERDICT]
     m, data = build(lines, identity(cfg), t.receiver)
     sha, _ = store.raw.put_stream(io.BytesIO(data))
-    for it in items:
-        it["package_id"] = m.package_id
     peer = str(
         t.options.get("url") or t.options.get("outbox") or t.options.get("host") or t.adapter
     )
     with store.write() as conn:
-        upsert(conn, ITEM, items, ["target", "dataset", "business_key"])
+        db = Bulk(conn)
+        when = db.when(now)
+        for it in items:
+            it[6], it[8] = m.package_id, when
+        db.upsert("forward_item", ITEM_COLS, items, ITEM_COLS[:3])
         analyze_when_unknown(conn, ITEM, len(items))  # the verdicts find them by index
         did = conn.execute(
             D.insert().returning(D.c.id),
@@ -244,42 +253,25 @@ def _verdicts(store: Store, name: str, receipt: Receipt, now: datetime) -> dict[
                 )
             )
             return {"refused": 1}
+        db = Bulk(conn)
+        when = db.when(now)
+        line = (name, pid)
         rows = [
-            {
-                "t": name,
-                "p": pid,
-                "d": v.dataset,
-                "l": v.line,
-                "outcome": v.outcome,
-                "upstream_version": v.version,
-                "rule": v.rule,
-                "field": v.field,
-                "value": v.value,
-                "message": v.message,
-                "verdict_at": now,
-            }
+            (
+                v.outcome,
+                v.version,
+                v.rule,
+                v.field,
+                v.value,
+                v.message,
+                when,
+                *line,
+                v.dataset,
+                v.line,
+            )
             for v in receipt.records
         ]
-        if rows:
-            conn.execute(
-                update(ITEM)
-                .where(
-                    ITEM.c.target == bindparam("t"),
-                    ITEM.c.package_id == bindparam("p"),
-                    ITEM.c.dataset == bindparam("d"),
-                    ITEM.c.line == bindparam("l"),
-                )
-                .values(
-                    outcome=bindparam("outcome"),
-                    upstream_version=bindparam("upstream_version"),
-                    rule=bindparam("rule"),
-                    field=bindparam("field"),
-                    value=bindparam("value"),
-                    message=bindparam("message"),
-                    verdict_at=bindparam("verdict_at"),
-                ),
-                rows,
-            )
+        db.update("forward_item", ITEM_COLS[9:], _LINE, rows)
     return dict(Counter(v.outcome for v in receipt.records))
 
 
