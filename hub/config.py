@@ -28,6 +28,7 @@ from hub.sections import (
     ConsoleSection,
     EncryptionSection,
     ForwardSection,
+    FujianSection,
     HttpSection,
     SigningSection,
     TrustSection,
@@ -126,6 +127,7 @@ class NodeConfig(_Frozen):
     http: HttpSection = HttpSection()
     console: ConsoleSection = ConsoleSection()
     alerts: AlertsSection = AlertsSection()
+    fujian: FujianSection = FujianSection()
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     schedules: dict[str, ScheduleSection] = Field(default_factory=dict)
     upstream: UpstreamSection | None = None

@@ -115,6 +115,27 @@ class EncryptionSection(Frozen):
         return self
 
 
+class FujianSystem(Frozen):
+    secret: str  # $env:NAME or $file:PATH: the 8-character DES key Fujian issued the system
+    source: str  # its records are recorded as from this source
+
+    @field_validator("secret")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        if not v.startswith(("$env:", "$file:")):
+            raise ValueError("secret is a reference ($env:NAME or $file:PATH), never the key")
+        return v
+
+
+class FujianSection(Frozen):
+    """Fujian's V4 SOAP service (UploadData_G_V4) at /fujian/DataService.asmx, for county
+    systems configured for Fujian's hub (docs/interop.md); systems by SYSTEM_NO."""
+
+    enabled: bool = False
+    token_hours: float = Field(default=12, gt=0)  # a token's time may be this far from now
+    systems: dict[str, FujianSystem] = Field(default_factory=dict)
+
+
 class HttpSection(Frozen):
     """`hub serve`: the HTTP service (signed packages in, signed receipts out)."""
 

@@ -87,12 +87,19 @@ def test_three_workers_one_killed_mid_batch(tmp_path: Path, database_url: str) -
         pid = int(first.split(":")[1])
 
         def leader_in_hand() -> bool:
+            """The leader holds a batch and has started its run (killed between its claim
+            and its run's first row, it would leave no run to be interrupted)."""
             with store.read() as conn:
                 return bool(
                     conn.execute(
                         select(func.count())
                         .select_from(W)
-                        .where(W.c.status == "running", W.c.claimed_by == first)
+                        .join(RUN, RUN.c.raw_sha256 == W.c.raw_sha256)
+                        .where(
+                            W.c.status == "running",
+                            W.c.claimed_by == first,
+                            RUN.c.status == "running",
+                        )
                     ).scalar()
                 )
 

@@ -1,14 +1,17 @@
 """What a chunk needs to know of the store before it places its records, read in a few
 queries: the keys' current rows, the contents already stored for them, which parents are
-known, and which records are already held."""
+known, which records are already held, and the records deletes name by the sender's key."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hub.ingest.chunk import Cand, Cur
+import orjson
+
+from hub.ingest.chunk import Cand, Cur, Item
 from hub.reconcile.decide import State, Version
 from hub.store.bulk import Bulk
+from hub.validation.issues import Issue
 
 
 def load_current(db: Bulk, keys: set[tuple[str, str]]) -> dict[Any, Cur]:
@@ -72,3 +75,41 @@ def load_waiting(db: Bulk, cands: list[tuple[int, Cand]]) -> set[tuple[str, str,
         "dataset, business_key, content_hash", "hold", want, where="status = 'held'"
     )
     return {(r[0], r[1], r[2]) for r in rows}
+
+
+def by_sender_key(db: Bulk, items: list[Item], stamp: str) -> None:
+    """A delete that names its record by the sender's key alone (Fujian's DATA_TYPE 3: a TITLE,
+    no CONTEXT) takes the fields of the latest version that key named, with ``stamp`` (the
+    arrival time) as its DATA_TIMESTAMP, so that it is newer than what it deletes; a key
+    never received leaves it without fields, and it is rejected (``delete.unknown``)."""
+    asks = [
+        it
+        for it in items
+        if it.raw.op == "delete" and it.raw.key and not it.raw.fields and not it.raw.problem
+    ]
+    if not asks:
+        return
+    latest: dict[tuple[str, str], tuple[int, str]] = {}
+    for ds, key, vid, content in db.select_exact(
+        "dataset, sender_key, id, content",
+        "record_version",
+        ("dataset", "sender_key"),
+        {(it.raw.dataset, str(it.raw.key)) for it in asks},
+    ):
+        if (ds, key) not in latest or latest[(ds, key)][0] < vid:
+            latest[(ds, key)] = (vid, content)
+    for it in asks:
+        found = latest.get((it.raw.dataset, str(it.raw.key)))
+        if found is not None:
+            it.raw.fields = {**orjson.loads(found[1]), "DATA_TIMESTAMP": stamp}
+            it.prep = None
+            continue
+        text = (
+            f"{it.source}, record {it.index}, {it.raw.dataset}: a delete by the sender's key "
+            f"{it.raw.key!r}, but no record was received with that key; send the delete with "
+            "the record's fields (its business key), or check DATA_KEY"
+        )
+        it.issues = [
+            *it.issues,
+            Issue(it.source, it.index, it.raw.dataset, "", "delete.unknown", it.raw.key, text),
+        ]

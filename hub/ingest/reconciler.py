@@ -30,7 +30,13 @@ from hub.ingest.chunk import (
     Item,
     Out,
 )
-from hub.ingest.known import load_current, load_hashes, load_parents, load_waiting
+from hub.ingest.known import (
+    by_sender_key,
+    load_current,
+    load_hashes,
+    load_parents,
+    load_waiting,
+)
 from hub.ingest.outcome import Counts, Outcome, Verdict
 from hub.ingest.screen import screen
 from hub.reconcile.decide import Placement, Version, advance
@@ -50,6 +56,7 @@ from hub.store.models import (
 from hub.store.upsert import insert_ignore
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
+from hub.validation.rules import CST
 
 CV, RV, HO = table(CurrentRecord), table(RecordVersion), table(Hold)
 
@@ -75,6 +82,8 @@ class Reconciler:
         issue_rows: list[dict[str, Any]] = []
         quarantine_rows: list[dict[str, Any]] = []
         cands: list[tuple[int, Cand]] = []
+        db = Bulk(conn)
+        by_sender_key(db, items, self.now.astimezone(CST).strftime("%Y%m%d%H%M%S"))
         for pos, it in enumerate(items):
             cand_or_verdict = screen(self, it, issue_rows, quarantine_rows)
             if isinstance(cand_or_verdict, Verdict):
@@ -82,7 +91,6 @@ class Reconciler:
             else:
                 cands.append((pos, cand_or_verdict))
         cands.sort(key=lambda pc: pc[1].plan.depth)  # parents first (stable)
-        db = Bulk(conn)
         keys = {(c.plan.dataset, c.key) for _, c in cands}
         lock_keys(conn, keys)  # other processes writing these keys wait (PostgreSQL)
         cur = load_current(db, keys)

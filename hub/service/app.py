@@ -84,6 +84,10 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
     )
 
     app.include_router(admin_router(cfg, db))
+    if cfg.fujian.enabled:  # Fujian's V4 SOAP service, for county systems set up for Fujian
+        from hub.service.fujian import fujian_router  # noqa: PLC0415
+
+        app.include_router(fujian_router(cfg, db))
     if cfg.console.enabled:
         from hub.console.pages import mount_console  # noqa: PLC0415
 

@@ -239,6 +239,8 @@ class Validator:
     def check_json(self, raw: RawRecord, source: str) -> list[Issue]:
         if raw.problem or raw.dataset not in self._known:
             return self.check_record(raw, source, True)
+        if raw.op == "delete" and raw.key and not raw.fields:
+            return []  # a delete by the sender's key alone: reconcile finds the record
         self.rename_aliases(raw)
         v = self.json_validator(raw.dataset)
         if v.is_valid(raw.fields):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from lxml import etree
 
+from hub.interop.fujian import message
 from hub.validation import decode
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
@@ -34,6 +35,13 @@ def iter_xml(
 ) -> Iterator[RecordResult]:
     tree = decode.parse_xml(data, source)
     root = tree.getroot()
+    if message.is_message(root):  # Fujian's V4 <DES>: one record, its fields by JSON Schema
+        numbers = {n: d.data_no for n, d in v.dictionary.datasets.items()}
+        for raw in message.records(root, numbers):
+            yield RecordResult(raw, v.check_json(raw, source))
+            if on_record:
+                on_record(1)
+        return
     if root.tag not in decode.BATCH_ROOTS:  # one data-set element as the document
         yield from _part(v, tree, source, on_record, 0, set())
         return
