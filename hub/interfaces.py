@@ -86,6 +86,17 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class LineAnswer:
+    """A peer's word on one record of a package, from a peer that answers record by record
+    without a signed receipt (Fujian's UploadData_G_V4)."""
+
+    dataset: str
+    line: int  # 1-based, in the package's data file of the data set
+    accepted: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class PushResult:
     """What the peer said to a pushed package."""
 
@@ -94,6 +105,7 @@ class PushResult:
     receipt: bytes | None = None  # the peer's signed receipt, kept by the caller
     detail: str = ""
     attempts: int = 1
+    answers: list[LineAnswer] | None = None  # per record, when there is no receipt
 
 
 class Adapter:

@@ -5,25 +5,31 @@ called by a real SOAP client (zeep, from the endpoint's WSDL) over SOAP 1.1 and 
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 import zeep
+from fastapi import FastAPI, Request, Response
+from lxml import etree
 from sqlalchemy import select
 
-from hub.config import NodeConfig, load_config
+from hub.config import NodeConfig, StoreSection, load_config
 from hub.errors import ConfigError
-from hub.ingest.pipeline import default_validator
+from hub.forward import forward
+from hub.forward import target as target_state
+from hub.ingest.pipeline import default_validator, ingest_stream
 from hub.interop.fujian import token
-from hub.sections import FujianSection, FujianSystem
+from hub.sections import ForwardSection, FujianSection, FujianSystem
 from hub.service.app import create_app
-from hub.store.engine import Store
-from hub.store.models import CurrentRecord, RecordVersion, table
+from hub.store.engine import Store, open_store
+from hub.store.models import CurrentRecord, ForwardItem, RecordVersion, table
 from tests.conftest import BACKENDS
 from tests.httpserver import serve
 from tests.packkit import make_pki, receiving_node
@@ -32,7 +38,7 @@ SAMPLES = Path(__file__).parent / "interop" / "fujian"
 SECRET = "518BrH3y"  # the Fujian hub's test client's key (BaseTest.cs); this test's system too
 SYSTEM = "9120"
 KEY = "9120500201903050000050"
-CUR, VER = table(CurrentRecord), table(RecordVersion)
+CUR, VER, ITEM = table(CurrentRecord), table(RecordVersion), table(ForwardItem)
 
 
 def _sample(n: int, *, valid: bool = False) -> str:
@@ -205,3 +211,173 @@ def test_a_secret_in_the_file_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"reference \(\$env:NAME"):
         load_config(conf)
+
+
+CITY_SYSTEM, CITY_SECRET = "9130", "c1tyK3y!"
+
+
+def _fujian_target(url: str) -> ForwardSection:
+    """The city's target: a Fujian-style service that knows it as SYSTEM_NO 9130."""
+    options = {"url": url, "system_no": CITY_SYSTEM, "secret": "$env:FJ_CITY_SECRET"}
+    return ForwardSection(
+        receiver="12350000MB0100001C", adapter="fujian", options=options | {"backoff_seconds": 0}
+    )
+
+
+def _node(base: NodeConfig, tmp: Path, name: str, **update: object) -> NodeConfig:
+    cfg = base.model_copy(
+        update={"store": StoreSection(data_dir=tmp / name), **update}  # each its own SQLite
+    )
+    return receiving_node(cfg, make_pki(tmp / f"{name}-pki"))
+
+
+def _content(store: Store) -> dict[str, tuple[str, bool]]:
+    with store.read() as conn:
+        rows = conn.execute(
+            select(CUR.c.business_key, VER.c.content, CUR.c.deleted)
+            .join(VER, VER.c.id == CUR.c.version_id)
+            .where(CUR.c.dataset == "PROJECT")
+        )
+        return {r.business_key: (r.content, bool(r.deleted)) for r in rows}
+
+
+def test_a_fujian_message_goes_through_the_city_to_a_fujian_style_province(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """County (a Fujian client) → the city's UploadData_G_V4 → the city's store → the city's
+    fujian target → the province's UploadData_G_V4 → the province's store, field for field;
+    then the county's delete by DATA_KEY travels the same way."""
+    monkeypatch.setenv("FJ_COUNTY_SECRET", SECRET)
+    monkeypatch.setenv("FJ_CITY_SECRET", CITY_SECRET)  # the city's copy of its key ...
+    monkeypatch.setenv("FJ_PROVINCE_KNOWS_9130", CITY_SECRET)  # ... and the province's
+    for d in ("city-pki", "province-pki"):
+        (tmp_path / d).mkdir()
+    base = NodeConfig()
+    prov_cfg = _node(
+        base,
+        tmp_path,
+        "province",
+        fujian=FujianSection(
+            enabled=True,
+            systems={
+                CITY_SYSTEM: FujianSystem(secret="$env:FJ_PROVINCE_KNOWS_9130", source="city")
+            },
+        ),
+    )
+    prov = open_store(prov_cfg)
+    try:
+        with serve(create_app(prov_cfg, prov)) as prov_url:
+            target = _fujian_target(f"{prov_url}/fujian/DataService.asmx")
+            county = FujianSystem(secret="$env:FJ_COUNTY_SECRET", source="county-9120")
+            city_cfg = _node(
+                base,
+                tmp_path,
+                "city",
+                fujian=FujianSection(enabled=True, systems={SYSTEM: county}),
+                forward={"province": target},
+            )
+            city = open_store(city_cfg)
+            try:
+                with serve(create_app(city_cfg, city)) as city_url:
+                    client = zeep.Client(f"{city_url}/fujian/DataService.asmx?wsdl")
+                    now = datetime.now(UTC)
+
+                    def county_sends(data: str) -> dict[str, str]:
+                        v = token.validation(SYSTEM, SECRET, now)
+                        return dict(orjson.loads(client.service.UploadData_G_V4(v, data)))
+
+                    assert county_sends(_sample(1, valid=True)) == {"STATUS": "1"}
+                    assert county_sends(_sample(4, valid=True)) == {"STATUS": "1"}
+                    sent = forward(city_cfg, city, "province")
+                    assert sent.status == "done" and sent.ops == {"add": 2}, sent.error
+                    assert [p.verdicts for p in sent.packages] == [{"accepted": 2}]
+                    # the province holds what the city holds, field for field
+                    assert _content(prov) == _content(city) and len(_content(prov)) == 2
+                    with prov.read() as conn:
+                        keys = conn.execute(select(VER.c.sender_key, VER.c.source)).all()
+                    assert {(len(k), k[:7], s) for k, s in keys} == {(22, "9130500", "city")}
+                    # the county deletes by its DATA_KEY; the delete goes up the same way
+                    assert county_sends(_delete(KEY)) == {"STATUS": "1"}
+                    again = forward(city_cfg, city, "province")
+                    assert again.ops == {"delete": 1} and again.status == "done", again.error
+                    assert _content(prov)["M3500001234567890"][1] is True
+                    assert _content(prov)["M3500001234567891"][1] is False
+                    with city.read() as conn:
+                        outcomes = conn.execute(select(ITEM.c.op, ITEM.c.outcome)).all()
+                    assert sorted(outcomes) == [("add", "accepted"), ("delete", "accepted")]
+                    # a city whose key the province does not know: the push fails, dead
+                    monkeypatch.setenv("FJ_CITY_SECRET", "wr0ngKey")
+                    later = _sample(4, valid=True).replace("20190327012400", "20190401090000")
+                    assert county_sends(later) == {"STATUS": "1"}
+                    refused = forward(city_cfg, city, "province")
+                    assert refused.status == "stopped" and refused.packages[0].status == "dead"
+                    assert "refused this node as SYSTEM_NO 9130" in (refused.error or "")
+            finally:
+                city.dispose()
+    finally:
+        prov.dispose()
+
+
+def _fake_fujian(seen: dict[str, str]) -> Any:
+    """A Fujian-style province that is not the hub: it answers an add whose DATA_KEY it has
+    with 已存在 (as Fujian's DataKeyValidator does) and refuses a PROJECT_NAME with 拒绝."""
+    app = FastAPI()
+
+    @app.post("/DataService.asmx")
+    async def call(request: Request) -> Response:
+        env = etree.fromstring(await request.body())
+        ns = {"s": "http://schemas.xmlsoap.org/soap/envelope/", "t": "http://tempuri.org/"}
+        des = etree.fromstring(env.findtext("s:Body/t:UploadData_G_V4/t:data", namespaces=ns))
+        key, kind = des.findtext("TITLE/DATA_KEY"), des.findtext("TITLE/DATA_TYPE")
+        if kind == "1" and key in seen:
+            answer = {"STATUS": "-1", "MSG": f"DATA_KEY为{key}已存在"}
+        elif "拒绝" in (des.findtext("CONTEXT/PROJECT_NAME") or ""):
+            answer = {"STATUS": "-1", "MSG": "[PROJECT_NAME]不合法"}
+        else:
+            seen[str(key)] = kind or ""
+            answer = {"STATUS": "1"}
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap='
+            '"http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><UploadData_G_V4Response '
+            'xmlns="http://tempuri.org/"><UploadData_G_V4Result>'
+            + orjson.dumps(answer).decode()
+            + "</UploadData_G_V4Result></UploadData_G_V4Response></soap:Body></soap:Envelope>"
+        )
+        return Response(body, media_type="text/xml; charset=utf-8")
+
+    return app
+
+
+def test_a_fujian_target_keeps_each_records_answer_and_lands_a_resend_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FJ_CITY_SECRET", CITY_SECRET)
+    (tmp_path / "city-pki").mkdir()
+    seen: dict[str, str] = {}
+    with serve(_fake_fujian(seen)) as url:
+        target = _fujian_target(f"{url}/DataService.asmx")
+        cfg = _node(NodeConfig(), tmp_path, "city", forward={"province": target})
+        city = open_store(cfg)
+        try:
+            refused = _sample(4, valid=True).replace("测试项目测试项目测试项目", "拒绝项目")
+            for n, text in enumerate((_sample(1, valid=True), refused)):
+                ingest_stream(city, io.BytesIO(text.encode()), "county", f"{n}.xml", fmt="xml")
+            sent = forward(cfg, city, "province")
+            assert [p.verdicts for p in sent.packages] == [{"accepted": 1, "rejected": 1}]
+            with city.read() as conn:
+                items = {
+                    r.business_key: (r.outcome, r.rule, r.message)
+                    for r in conn.execute(
+                        select(ITEM.c.business_key, ITEM.c.outcome, ITEM.c.rule, ITEM.c.message)
+                    )
+                }
+            assert items["M3500001234567890"] == ("accepted", None, None)
+            assert items["M3500001234567891"] == ("rejected", "peer", "[PROJECT_NAME]不合法")
+            # everything again (hub forward reset): the accepted add is 已存在 there, and goes
+            # again as a modify; the province holds it once
+            target_state.forget(city, "province", "test")
+            again = forward(cfg, city, "province")
+            assert [p.verdicts for p in again.packages] == [{"accepted": 1, "rejected": 1}]
+            assert list(seen.values()) == ["2"]  # first the add, then the modify it became
+        finally:
+            city.dispose()

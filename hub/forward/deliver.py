@@ -22,7 +22,7 @@ from sqlalchemy import Row, select, update
 
 from hub.config import NodeConfig
 from hub.errors import HubError, InputError, RetryableError, UsageError
-from hub.interfaces import Adapter
+from hub.interfaces import Adapter, LineAnswer
 from hub.package import archive, manifest
 from hub.package.envelope import ENVELOPE_SUFFIX, seal
 from hub.package.node import recipients
@@ -42,6 +42,7 @@ class DeliveryResult:
     attempts: int
     receipt: bytes | None
     error: str | None
+    answers: list[LineAnswer] | None = None  # a peer that answers per record, unsigned
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -108,6 +109,7 @@ def _deliver(
     now = datetime.now(UTC)
     error: str | None = None
     receipt: bytes | None = None
+    answers: list[LineAnswer] | None = None
     attempts = 0
     target = cfg.forward.get(previous.target) if previous is not None and previous.target else None
     if target is not None and target.encrypt_to:  # sealed afresh for each push
@@ -118,7 +120,7 @@ def _deliver(
         try:
             r = adapter.push(name, data)
             status = "delivered" if r.delivered else "refused"
-            receipt, attempts = r.receipt, r.attempts
+            receipt, attempts, answers = r.receipt, r.attempts, r.answers
             error = None if r.delivered else r.detail
         except RetryableError as exc:
             status, error = "dead", str(exc)
@@ -145,4 +147,4 @@ def _deliver(
                 | values,
             ).scalar_one()
         audit.append(conn, "hub", f"delivery.{status}", pid, {"delivery": did, "error": error})
-    return DeliveryResult(did, pid, status, attempts, receipt, error)
+    return DeliveryResult(did, pid, status, attempts, receipt, error, answers)

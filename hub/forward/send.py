@@ -23,6 +23,7 @@ from hub.config import NodeConfig
 from hub.errors import ConfigError, HubError
 from hub.forward import outbox, target
 from hub.forward.deliver import D, DeliveryResult, send_again
+from hub.interfaces import LineAnswer
 from hub.package.build import build
 from hub.package.node import identity, trust_store
 from hub.package.receipt import Receipt, verify
@@ -234,6 +235,8 @@ def _settle(cfg: NodeConfig, store: Store, name: str, r: DeliveryResult, records
             sent.error = f"the receipt could not be verified: {exc}"
     if receipt is not None:
         sent.verdicts = _verdicts(store, name, receipt, now)
+    elif r.answers is not None:  # a peer that answers record by record, signing nothing
+        sent.verdicts = _answered(store, name, r.package_id, r.answers, now)
     target.record(store, t, name, r.status != "dead", now, sent.error)
     return sent
 
@@ -273,6 +276,21 @@ def _verdicts(store: Store, name: str, receipt: Receipt, now: datetime) -> dict[
         ]
         db.update("forward_item", ITEM_COLS[9:], _LINE, rows)
     return dict(Counter(v.outcome for v in receipt.records))
+
+
+def _answered(
+    store: Store, name: str, pid: str, answers: list[LineAnswer], now: datetime
+) -> dict[str, int]:
+    with store.write() as conn:
+        db = Bulk(conn)
+        when = db.when(now)
+        rows: list[tuple[object, ...]] = []
+        for a in answers:
+            outcome, rule = ("accepted", None) if a.accepted else ("rejected", "peer")
+            verdict = (outcome, None, rule, None, None, a.message or None, when)
+            rows.append((*verdict, name, pid, a.dataset, a.line))
+        db.update("forward_item", ITEM_COLS[9:], _LINE, rows)
+    return dict(Counter("accepted" if a.accepted else "rejected" for a in answers))
 
 
 def _looked_at(store: Store, name: str, runs: list[int], packages: list[str]) -> None:

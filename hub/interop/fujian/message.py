@@ -20,6 +20,7 @@ fetched.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,3 +111,43 @@ def _title_problem(title: dict[str, str], numbers: dict[str, str]) -> tuple[str 
             dataset,
         )
     return None, dataset
+
+
+TYPES = {op: no for no, op in OPS.items()}
+
+
+def data_key(system_no: str, data_no: str, dataset: str, business_key: str) -> str:
+    """The 22-character DATA_KEY this node gives a record it sends to a Fujian-style service:
+    its SYSTEM_NO, the DATA_NO, then digits from the record's data set and business key, so
+    an add, its modifies and its delete name the same record (Fujian's DataKeyValidator
+    checks the length and both prefixes)."""
+    digest = hashlib.sha256(f"{dataset}\x1f{business_key}".encode()).digest()
+    width = 22 - len(system_no) - len(data_no)
+    return f"{system_no}{data_no}{int.from_bytes(digest[:12], 'big') % 10**width:0{width}d}"
+
+
+def build(
+    dataset: str,
+    data_no: str,
+    name_cn: str,
+    op: str,
+    fields: dict[str, Any],
+    key: str,
+) -> bytes:
+    """One record as a ``<DES>`` message (CONTEXT, then TITLE, as the samples have it); a
+    delete is a TITLE alone."""
+    root = etree.Element(ROOT)
+    if op != "delete":
+        ctx = etree.SubElement(root, "CONTEXT")
+        for name, value in fields.items():
+            etree.SubElement(ctx, name).text = "" if value is None else str(value)
+    title = etree.SubElement(root, "TITLE")
+    for name, value in (
+        ("DATA_CN", name_cn),
+        ("DATA_EN", dataset),
+        ("DATA_KEY", key),
+        ("DATA_NO", data_no),
+        ("DATA_TYPE", TYPES[op]),
+    ):
+        etree.SubElement(title, name).text = value
+    return bytes(etree.tostring(root, encoding="utf-8"))
