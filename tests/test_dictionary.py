@@ -57,3 +57,26 @@ def test_section_hierarchy(dictionary: Dictionary) -> None:
     assert dictionary.dataset("502") is section
     assert section.field("BID_ECTION_NUM") is not None
     assert "BID_SECTION_NUM" in section.field("BID_ECTION_NUM").aliases  # type: ignore[union-attr]
+
+
+def test_every_data_set_carries_the_three_trailer_fields(dictionary: Dictionary) -> None:
+    """Fujian requires PLATFORM_CODE, PUB_SERVICE_PLAT_CODE and DATA_TIMESTAMP on every add
+    and modify (Context5FieldValidator, repository lishanling/GGZY).  212's reference rows
+    give the last two under wrong identifiers (MAJOR_CODE 公共服务平台标识码, IS_MAIN
+    数据时间戳); the dictionary restores them."""
+    ebe = dictionary.dataset("EXPERT_BID_EVALUATION")
+    for tf in ("PLATFORM_CODE", "PUB_SERVICE_PLAT_CODE", "DATA_TIMESTAMP"):
+        field = ebe.field(tf)
+        assert field is not None and field.trailer and field.required == "Y", tf
+    major = ebe.field("MAJOR_CODE")
+    assert major is not None and major.name_cn == "参评专业编号" and not major.trailer
+
+
+def test_area_of_experts_and_violations_is_a_nine_digit_code(dictionary: Dictionary) -> None:
+    """AREA in 212, 213 and 300: the reference's format (C9) and Fujian's check (FixedLength 9,
+    Config/DataConfig/V4/212.json) agree on nine characters, a township-level division code;
+    the reference's note "GB/T 2659 country code (3 digits)" is the odd one out."""
+    for name in ("EXPERT_BID_EVALUATION", "EXPERT_EVALUATION", "VIOLATING_LAWS_RULES_INFO"):
+        area = dictionary.dataset(name).field("AREA")
+        assert area is not None and area.fixed_length == 9 and area.max_length == 9, name
+        assert "2659" not in area.domain and area.codeset is None, name

@@ -192,7 +192,8 @@ def build(tables_json: Path, schemas: Path) -> tuple[list[DataSet], list[CodeSet
                     "note": "Appendix A gives the identifier only",
                 }
             fields.setdefault(f["id"], f)  # the workbook repeats a few rows (212, 1800)
-        for tid in dict.fromkeys(t["trailer_fields"]):
+        trailers = cur.get("trailer_fields", {}).get(name, t["trailer_fields"])
+        for tid in dict.fromkeys(trailers):
             spec = dict(cur["trailer"][tid])
             f = {"id": tid, "name_cn": spec["name_cn"], "required": "Y", "trailer": True}
             f.update(parse_format(spec["format"]))

@@ -157,6 +157,8 @@ class Generator:
             return self.v.digits(11)
         if f.check is Check.GUID:
             return self.v.guid()
+        if f.fixed_length == 9 and "township" in f.domain:  # a county, then a town (1xx)
+            return ctx.get("_region", self.v.region()) + f"1{self.rng.randrange(1, 30):02d}"
         if f.fixed_length:
             return self.v.digits(f.fixed_length)
         if "电话" in f.name_cn or "PHONE" in f.id:
