@@ -109,3 +109,29 @@ def test_citizen_id_birth_date_must_be_a_real_date(birth: str, ok: bool) -> None
     assert (problem is None) is ok, problem
     if not ok:
         assert birth in str(problem) and "digits 7-14" in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("110105", True),  # 北京市朝阳区
+        ("350121", True),  # 福建省闽侯县
+        ("650102", True),  # 新疆 乌鲁木齐市天山区
+        ("810000", True),  # 香港居民居住证 (2018)
+        ("830000", True),  # 台湾居民居住证
+        ("000000", False),
+        ("160101", False),  # no province 16
+        ("390101", False),
+        ("990101", False),
+    ],
+)
+def test_citizen_id_address_code_names_a_province(address: str, ok: bool) -> None:
+    """GB 11643: digits 1-6 are the GB/T 2260 code of the holder's county; its first two
+    name a province (or 81/82/83 for the residence permits of Hong Kong, Macao and Taiwan
+    residents).  Old counties' codes are retired but stay in old numbers, so the county
+    itself is not looked up."""
+    first17 = address + "19800101" + "123"
+    problem = ids.citizen_id_problem(first17 + ids.citizen_id_check_char(first17))
+    assert (problem is None) is ok, problem
+    if not ok:
+        assert address in str(problem) and "digits 1-6" in str(problem)

@@ -82,7 +82,22 @@ def citizen_id_problem(value: str) -> str | None:
     want = citizen_id_check_char(value[:17])
     if value[17] != want:
         return f"check character is {value[17]!r}, GB 11643 gives {want!r}"
+    if value[:2] not in PROVINCES:
+        return (
+            f"address code {value[:6]!r} (digits 1-6) names no province: its first two digits "
+            "are not a GB/T 2260 province (11-65) or 81/82/83 (residence permits of Hong Kong, "
+            "Macao and Taiwan residents)"
+        )
     return _birth_date_problem(value[6:14])
+
+
+# GB/T 2260 provinces, and the 81/82/83 of the residence permits for Hong Kong, Macao and
+# Taiwan residents (2018).  Only the province is checked: a number keeps the county code it
+# was issued with, and counties merged or renamed since then are not all in any table.
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
 
 
 def _birth_date_problem(ymd: str) -> str | None:
