@@ -158,7 +158,9 @@ class Generator:
         if f.check is Check.GUID:
             return self.v.guid()
         if f.fixed_length == 9 and "township" in f.domain:  # a county, then a town (1xx)
-            return ctx.get("_region", self.v.region()) + f"1{self.rng.randrange(1, 30):02d}"
+            d = self.v.digits(9)  # the draw a 9-digit field always took: the rest stays as it was
+            regions = self.v.regions
+            return (ctx.get("_region") or regions[int(d[:6]) % len(regions)]) + f"1{d[-2:]}"
         if f.fixed_length:
             return self.v.digits(f.fixed_length)
         if "电话" in f.name_cn or "PHONE" in f.id:

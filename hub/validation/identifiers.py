@@ -95,8 +95,8 @@ def citizen_id_problem(value: str) -> str | None:
 # Taiwan residents (2018).  Only the province is checked: a number keeps the county code it
 # was issued with, and counties merged or renamed since then are not all in any table.
 PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+    {f"{p}" for p in (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43)}
+    | {f"{p}" for p in (44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83)}
 )
 
 
