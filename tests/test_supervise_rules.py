@@ -213,7 +213,8 @@ def test_price_screens(
     changed = [_modify(b, BID_PRICE=f"{low + s:.2f}") for b, s in zip(bids, steps, strict=False)]
     # the section's other bids: as close for the variance screen, else well above
     for i, b in enumerate(bids[len(steps) :]):
-        far = 700 + 110 * i if rule == "BID-LOW-VARIANCE" else low * 0.05 + 7_777 * i
+        # (well above: unequal steps, or three of them would be a progression of their own)
+        far = 700 + 110 * i if rule == "BID-LOW-VARIANCE" else low * 0.05 + 7_777 * i * (i + 1)
         changed.append(_modify(b, BID_PRICE=f"{low + far:.2f}"))
     _ingest(store, tmp_path, changed, "screened")
     check(store)
@@ -385,7 +386,7 @@ def test_rings_that_start_at_one_award_are_one_finding(store: Store, tmp_path: P
     from hub.generate.plant import Planter
 
     g = Generator(seed=31)
-    recs = g.batch(24)
+    recs = g.batch(32)  # eight sections of its own for the ring: enough transactions for them
     p = Planter(g, recs)
     plant_market.ring(p, members=5, sections=8, winners=2)
     _ingest(store, tmp_path, recs, "night")
