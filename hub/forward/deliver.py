@@ -111,10 +111,11 @@ def _deliver(
     receipt: bytes | None = None
     answers: list[LineAnswer] | None = None
     attempts = 0
-    target = cfg.forward.get(previous.target) if previous is not None and previous.target else None
+    tname = previous.target if previous is not None else None
+    target = cfg.forward.get(tname) if tname else None
     if target is not None and target.encrypt_to:  # sealed afresh for each push
-        where = f"[forward.{previous.target if previous is not None else ''}] encrypt_to"
-        data, name = seal(data, recipients(target.encrypt_to, where)), f"{pid}{ENVELOPE_SUFFIX}"
+        certs = recipients(target.encrypt_to, f"[forward.{tname}] encrypt_to")
+        data, name = seal(data, certs), f"{pid}{ENVELOPE_SUFFIX}"
     with _adapter(cfg, previous) as adapter:
         peer = str(getattr(adapter.options, "url", "") or adapter.name)
         try:
