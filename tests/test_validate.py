@@ -14,7 +14,7 @@ import pytest
 from hub.errors import InputError
 from hub.generate.batch import write_batch
 from hub.generate.generator import Generator
-from hub.validation import rules
+from hub.validation import guards
 from hub.validation.files import validate_file
 from hub.validation.validator import Validator
 
@@ -340,12 +340,12 @@ def test_verdicts_do_not_depend_on_the_identifier_caches_filling_up(
     path = tmp_path / "d.jsonl"
     write_batch(records, path, "jsonl")
     roomy = validate_file(Validator(), path).issues
-    monkeypatch.setattr(rules, "CACHE_ENTRIES", 3)
-    monkeypatch.setattr(rules._Budget, "left", 7)
+    monkeypatch.setattr(guards, "CACHE_ENTRIES", 3)
+    monkeypatch.setattr(guards.Budget, "left", 7)
     tight = Validator()
     assert validate_file(tight, path).issues == roomy
     assert any(i.rule.startswith("check.") for i in roomy)
-    assert rules._Budget.left <= 7  # the tight limits were in force
+    assert guards.Budget.left <= 7  # the tight limits were in force
 
 
 def test_an_overlong_jsonl_line_is_skipped_unread_and_the_rest_goes_on() -> None:

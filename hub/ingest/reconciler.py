@@ -55,8 +55,8 @@ from hub.store.models import (
 )
 from hub.store.upsert import insert_ignore
 from hub.validation.decode import RawRecord
+from hub.validation.guards import CST
 from hub.validation.issues import Issue
-from hub.validation.rules import CST
 
 CV, RV, HO = table(CurrentRecord), table(RecordVersion), table(Hold)
 

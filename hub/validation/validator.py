@@ -25,10 +25,11 @@ from hub.schemagen.facets import OP_VALUES
 from hub.suggest import hint
 from hub.validation import decode, xmlcheck
 from hub.validation.decode import RawRecord
+from hub.validation.guards import RuleSettings
 from hub.validation.issues import Issue, Severity, clip
 from hub.validation.limits import DEFAULT_LIMITS, Limits
 from hub.validation.result import RecordResult
-from hub.validation.rules import DatasetRules, RuleSettings, compile_rules
+from hub.validation.rules import DatasetRules, compile_rules
 from hub.validation.sniff import FORMATS, detect_format
 
 PLAIN_OPS = frozenset({None, *OP_VALUES})  # a JSONL envelope's op: absent or a valid one

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from hub.errors import HubError
 from hub.validation.decode import parse_xml
-from hub.validation.rules import CST
+from hub.validation.guards import CST
 
 STAMP = "%Y%m%d%H%M%S"
 
