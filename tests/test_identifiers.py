@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import string
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -135,3 +136,27 @@ def test_citizen_id_address_code_names_a_province(address: str, ok: bool) -> Non
     assert (problem is None) is ok, problem
     if not ok:
         assert address in str(problem) and "digits 1-6" in str(problem)
+
+
+def test_a_36_character_deal_code_is_taken_with_a_warning() -> None:
+    """Fujian's supervision system writes UNIFIED_DEAL_CODE without the trade class (36
+    characters); the reference says tolerate and log: accepted with check.deal_code_36."""
+    from hub.ingest.pipeline import default_validator
+
+    uscc = ids.make_uscc("91350100MA2XN1234")
+    full = ids.make_deal_code("A01", uscc, "20240301", 17)
+    legacy = full[4:]  # the same code without "A01-": USCC-date-serial-check
+    assert len(full) == 40 and len(legacy) == 36
+
+    def issues(code: str) -> list[tuple[str, str]]:
+        rec = {
+            "dataset": "SECTION",
+            "record": {"BID_SECTION_CODE": "E3501002403010001001", "UNIFIED_DEAL_CODE": code},
+        }
+        [r] = default_validator().iter_bytes(orjson.dumps(rec), "s.jsonl", "jsonl")
+        return [(i.rule, i.severity) for i in r.issues if i.field == "UNIFIED_DEAL_CODE"]
+
+    assert issues(full) == []
+    assert issues(legacy) == [("check.deal_code_36", "warning")]
+    assert issues(legacy.replace("20240301", "20241301"))[0] == ("check.deal_code", "error")
+    assert issues(legacy[:-2])[0][1] == "error"  # 34 characters: neither form

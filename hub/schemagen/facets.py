@@ -21,6 +21,9 @@ _CHECK_PATTERNS = {
     Check.GUID: "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
     Check.REGION: "[0-9]{6}",
 }
+# the 40-character deal code, or the older 36-character form without the trade class (a
+# warning of the rule check, hub.validation.identifiers.DEAL_CODE_36)
+_DEAL_CODE = "([0-9A-Z]{3}-)?[0-9A-HJ-NPQRTUWXY]{18}-[0-9]{8}-[0-9]{6}-[0-9A-Z*]"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ def facets(f: FieldDef, codesets: dict[str, CodeSet]) -> Facets:
     pattern: str | None = None
     enum: tuple[str, ...] | None = None
     rule = "format.text"
+    fixed = f.fixed_length
     if f.kind is FieldKind.DATE:
         pattern, rule = "[0-9]{8}", "format.date"
     elif f.kind is FieldKind.DATETIME:
@@ -54,6 +58,8 @@ def facets(f: FieldDef, codesets: dict[str, CodeSet]) -> Facets:
         pattern, rule = f"[0-9]{{1,{f.int_digits}}}", "format.integer"
     elif f.check in _CHECK_PATTERNS and not f.multi and f.fixed_length in (None, 6, 11, 36):
         pattern, rule = _CHECK_PATTERNS[f.check], f"check.{f.check.value}"
+    elif f.check is Check.DEAL_CODE and not f.multi and f.fixed_length == 40:
+        pattern, rule, fixed = _DEAL_CODE, "check.deal_code", None
     if f.codeset:
         cs = codesets[f.codeset]
         if cs.status == "closed" and len(cs.values) <= ENUM_LIMIT:
@@ -67,8 +73,8 @@ def facets(f: FieldDef, codesets: dict[str, CodeSet]) -> Facets:
             pattern, rule = cs.pattern, "codeset.pattern"
     return Facets(
         required=f.required == "Y",
-        max_length=f.max_length if f.fixed_length is None else None,
-        fixed_length=f.fixed_length,
+        max_length=f.max_length if fixed is None else None,
+        fixed_length=fixed,
         pattern=pattern,
         enum=enum,
         rule=rule,

@@ -11,6 +11,10 @@ from hub.dictionary.model import Check, DataSet, FieldDef, FieldKind
 from hub.validation import guards as g
 from hub.validation import identifiers as ids
 from hub.validation.guards import Checked, Emit, Guard, RuleSettings, date_problem
+from hub.validation.issues import Severity
+
+# the identifier verdicts that are warnings: the value is taken, the sender is told
+WARNINGS: dict[str, Severity] = {"check.deal_code_36": "warning"}
 
 
 def _items(f: FieldDef, value: str) -> list[str]:
@@ -112,6 +116,8 @@ def field_check(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Che
             return ("check.uscc", p) if p else None
         if chk is Check.DEAL_CODE:
             p = ids.deal_code_problem(item)
+            if p and len(item) == 36 and ids.deal_code_36_problem(item) is None:
+                return ("check.deal_code_36", ids.DEAL_CODE_36_NOTE)  # tolerated: a warning
             return ("check.deal_code", p) if p else None
         if chk is Check.CITIZEN_ID:
             p = ids.citizen_id_problem(item)
@@ -159,7 +165,7 @@ def field_check(f: FieldDef, d: Dictionary, s: RuleSettings, ds: DataSet) -> Che
         for item in v.split(";") if multi else (v,):
             r = verdict(item)
             if r:
-                emit(fid, r[0], item, f"{label} {r[1]}", "error")
+                emit(fid, r[0], item, f"{label} {r[1]}", WARNINGS.get(r[0], "error"))
 
     when_type = f" and get({type_field!r}) in ID_TYPES{{i}}" if type_field else ""
     # a value the cache knows good is None there: no call; anything else asks ``verdict``

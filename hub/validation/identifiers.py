@@ -137,6 +137,32 @@ def deal_code_problem(value: str) -> str | None:
     return None
 
 
+# Fujian's supervision system writes the code without its trade class: USCC-yyyyMMdd-serial-
+# check, 36 characters (ProjectService.Generate_UNIFIED_DEAL_CODE in lishanling/GGZY, whose
+# check character is taken over the trade class too, so it cannot be recomputed from the code)
+DEAL_CODE_36 = re.compile(r"([0-9A-HJ-NPQRTUWXY]{18})-([0-9]{8})-([0-9]{6})-([0-9A-Z*])")
+DEAL_CODE_36_NOTE = (
+    "is the older 36-character form without its 3-character trade class (as Fujian's "
+    "supervision system writes it); taken as sent, its check character unverified (it covers "
+    "the missing trade class); expected TTT-{USCC}-yyyyMMdd-nnnnnn-C, 40 characters"
+)
+
+
+def deal_code_36_problem(value: str) -> str | None:
+    """None when ``value`` is a well-formed 36-character deal code: a valid USCC, a real date."""
+    m = DEAL_CODE_36.fullmatch(value)
+    if not m:
+        return "is not {18-char USCC}-{yyyyMMdd}-{6 digits}-{check}"
+    p = uscc_problem(m.group(1))
+    if p:
+        return f"its USCC {p}"
+    try:
+        datetime.datetime.strptime(m.group(2), "%Y%m%d")
+    except ValueError:
+        return f"its date {m.group(2)!r} is not a real date"
+    return None
+
+
 def make_uscc(first17: str) -> str:
     return first17 + uscc_check_char(first17)
 

@@ -58,6 +58,8 @@ RULES: dict[str, str] = {
     "check.org_code": "GB 11714 organisation code: shape or check character wrong.",
     "check.citizen_id": "GB 11643 citizen ID number: shape, birth date or check character wrong.",
     "check.deal_code": "UNIFIED_DEAL_CODE: 40-char form or ISO 7064 MOD 37-2 check wrong.",
+    "check.deal_code_36": "UNIFIED_DEAL_CODE in the older 36-char form without its trade class "
+    "(warning).",
     "check.region": "Not a GB/T 2260 administrative division code.",
     "check.region_retired": "A GB/T 2260 code that has been retired (warning).",
     "check.platform_id": "CEB platform/tool identifier: 11 digits or capitals.",
