@@ -160,3 +160,24 @@ def test_a_36_character_deal_code_is_taken_with_a_warning() -> None:
     assert issues(legacy) == [("check.deal_code_36", "warning")]
     assert issues(legacy.replace("20240301", "20241301"))[0] == ("check.deal_code", "error")
     assert issues(legacy[:-2])[0][1] == "error"  # 34 characters: neither form
+
+
+def test_comma_joined_roles_and_the_ceb_amount_unit_coding_are_refused_with_a_hint() -> None:
+    """Decisions from the sources (docs/dictionary.md): codes in one field are separated by
+    ';' (Fujian's DomainMatch splits on ';' only), and 金额单位 is 0 元 / 1 万元 (Fujian's
+    PRICE_UNIT); CEB's [1|2] coding is not read (a '1' would mean 元 there)."""
+    from hub.generate.generator import Generator
+    from hub.ingest.pipeline import default_validator
+
+    base = next(r for r in Generator(seed=2).batch(5) if r["dataset"] == "LEGAL_PERSON_BASE")
+
+    def issues(**fields: str) -> list[tuple[str, str, str]]:
+        rec = {**base, "record": {**base["record"], **fields}}
+        [r] = default_validator().iter_bytes(orjson.dumps(rec), "x.jsonl", "jsonl")
+        return [(i.rule, i.field, i.message) for i in r.issues]
+
+    assert issues(LEGAL_ROLE="02;03") == [] and issues(REG_UNIT="1") == []
+    [(rule, field, message)] = issues(LEGAL_ROLE="02,03")
+    assert (rule, field) == ("codeset.member", "LEGAL_ROLE") and "';'" in message
+    [(rule, field, message)] = issues(REG_UNIT="2")
+    assert (rule, field) == ("codeset.member", "REG_UNIT") and "0, 1" in message
