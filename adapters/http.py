@@ -150,6 +150,17 @@ class HttpAdapter(Adapter):
         )
 
     # -- pull --------------------------------------------------------------------------------
+    def status(self, package_id: str, sha256: str) -> bytes | None:
+        """``GET {url}/v1/packages/{id}/status`` (a hub: the receipt with held lines brought
+        up to date), proving the package is ours by its archive SHA-256; None if it fails."""
+        path = f"{self.options.push_path.rstrip('/')}/{package_id}/status"
+        try:
+            with self._client() as client:
+                r = client.get(path, headers={"Hub-Package-Sha256": sha256})
+        except httpx.TransportError:
+            return None
+        return r.content if r.status_code == 200 else None
+
     def pull(self, cursor: str | None) -> Iterator[Batch]:
         o = self.options
         with self._client() as client:

@@ -148,6 +148,11 @@ class Adapter:
     def push(self, name: str, data: bytes) -> PushResult:
         raise UsageError(f"the {self.name} adapter cannot push; it only pulls")
 
+    def status(self, package_id: str, sha256: str) -> bytes | None:
+        """The peer's receipt of a pushed package as things stand now (a target's ``held``
+        lines may have been placed since); None when the peer cannot say."""
+        return None
+
     def close(self) -> None:
         """Release connections and scratch files."""
 

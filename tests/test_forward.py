@@ -362,3 +362,30 @@ def test_reset_sends_everything_again_and_the_target_answers_duplicates(
             )
     finally:
         city.dispose()
+
+
+def test_held_verdicts_are_asked_for_again_until_the_target_places_them(
+    tmp_path: Path, pki: Pki, province: tuple[str, Store]
+) -> None:
+    """The province holds sections whose tender projects it has not got; when they arrive
+    (here from another sender) it places them, and the city's next pass asks for the
+    package's receipt as it stands now (GET /v1/packages/{id}/status) and keeps it."""
+    url, prov = province
+    cfg, city = _city(tmp_path, pki, url, datasets=("SECTION",))
+    try:
+        night = Generator(seed=8).batch(2)
+        _ingest(city, night)
+        first = forward(cfg, city, "province")
+        sections = sum(1 for e in night if e["dataset"] == "SECTION")
+        assert [p.verdicts for p in first.packages] == [{"held": sections}]
+        assert first.refreshed == {"held": sections}  # asked at once: still held
+        parents = [e for e in night if e["dataset"] in ("PROJECT", "TENDER_PROJECT")]
+        ingest_stream(prov, io.BytesIO(jsonl_bytes(parents)), "county-b", "parents.jsonl")
+        again = forward(cfg, city, "province")
+        assert again.packages == [] and again.refreshed == {"accepted": sections}
+        with city.read() as conn:
+            rows = conn.execute(select(ITEM.c.outcome, ITEM.c.upstream_version)).all()
+        assert rows and all(r.outcome == "accepted" and r.upstream_version == 1 for r in rows)
+        assert forward(cfg, city, "province").refreshed == {}  # nothing held: nothing asked
+    finally:
+        city.dispose()

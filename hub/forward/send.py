@@ -12,18 +12,20 @@ its per-record verdicts are kept beside what was sent, for the chain back down.
 from __future__ import annotations
 
 import io
+import logging
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, select
 
 from hub.config import NodeConfig
 from hub.errors import ConfigError, HubError
 from hub.forward import outbox, target
 from hub.forward.deliver import D, DeliveryResult, send_again
-from hub.interfaces import LineAnswer
+from hub.forward.refresh import refresh
+from hub.forward.verdicts import ITEM_COLS, NO_VERDICT, record_answers, record_verdicts
 from hub.package.build import build
 from hub.package.node import identity, trust_store
 from hub.package.receipt import Receipt, verify
@@ -35,6 +37,9 @@ from hub.store.upsert import analyze_when_unknown, insert_ignore
 from hub.suggest import did_you_mean
 
 ITEM, FRUN = outbox.ITEM, outbox.FRUN
+
+
+log = logging.getLogger("hub.forward")
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Pass:
     ops: dict[str, int] = field(default_factory=dict)  # add / modify / delete sent
     packages: list[Sent] = field(default_factory=list)
     error: str | None = None
+    refreshed: dict[str, int] = field(default_factory=dict)  # held lines asked about again
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -64,6 +70,7 @@ class Pass:
             "ops": self.ops,
             "packages": [p.__dict__ for p in self.packages],
             "error": self.error,
+            "refreshed": self.refreshed,
         }
 
 
@@ -127,6 +134,10 @@ def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
                 return _stopped(done, done.packages[-1])
     if runs:
         _looked_at(store, name, runs, packages)
+    try:
+        done.refreshed = refresh(cfg, store, name)
+    except HubError as exc:  # the pass delivered what it had: a failed question waits
+        log.warning("asking %s about held records failed: %s", name, exc)
     return done
 
 
@@ -145,29 +156,6 @@ def _count(store: Store, name: str, row: Row[object]) -> int:
         return int(conn.execute(q).scalar() or 0)
 
 
-# forward_item's columns, in the order of the rows written here
-ITEM_COLS = (
-    "target",
-    "dataset",
-    "business_key",
-    "op",
-    "content_hash",
-    "version_id",
-    "package_id",
-    "line",
-    "sent_at",
-    "outcome",
-    "upstream_version",
-    "rule",
-    "field",
-    "value",
-    "message",
-    "verdict_at",
-)
-_NO_VERDICT = (None,) * 7
-_LINE = ("target", "package_id", "dataset", "line")  # a verdict's line (ix_forward_item_line)
-
-
 def _package(
     cfg: NodeConfig, store: Store, name: str, batch: list[outbox.Change]
 ) -> tuple[Row[object], int]:
@@ -182,7 +170,7 @@ def _package(
             lines.setdefault(c.dataset, []).append(line)
             n = len(lines[c.dataset])
             items.append([name, c.dataset, c.business_key, c.op, c.content_hash, c.version_id])
-            items[-1] += [None, n, now, *_NO_VERDICT]
+            items[-1] += [None, n, now, *NO_VERDICT]
     m, data = build(lines, identity(cfg), t.receiver)
     sha, _ = store.raw.put_stream(io.BytesIO(data))
     peer = str(
@@ -234,63 +222,11 @@ def _settle(cfg: NodeConfig, store: Store, name: str, r: DeliveryResult, records
         except HubError as exc:
             sent.error = f"the receipt could not be verified: {exc}"
     if receipt is not None:
-        sent.verdicts = _verdicts(store, name, receipt, now)
+        sent.verdicts = record_verdicts(store, name, receipt, now)
     elif r.answers is not None:  # a peer that answers record by record, signing nothing
-        sent.verdicts = _answered(store, name, r.package_id, r.answers, now)
+        sent.verdicts = record_answers(store, name, r.package_id, r.answers, now)
     target.record(store, t, name, r.status != "dead", now, sent.error)
     return sent
-
-
-def _verdicts(store: Store, name: str, receipt: Receipt, now: datetime) -> dict[str, int]:
-    pid = receipt.package_id or ""
-    with store.write() as conn:
-        if receipt.status == "refused" and receipt.refusal is not None:
-            conn.execute(
-                update(ITEM)
-                .where(ITEM.c.target == name, ITEM.c.package_id == pid)
-                .values(
-                    outcome="rejected",
-                    rule=receipt.refusal.code,
-                    message=receipt.refusal.message,
-                    verdict_at=now,
-                )
-            )
-            return {"refused": 1}
-        db = Bulk(conn)
-        when = db.when(now)
-        line = (name, pid)
-        rows = [
-            (
-                v.outcome,
-                v.version,
-                v.rule,
-                v.field,
-                v.value,
-                v.message,
-                when,
-                *line,
-                v.dataset,
-                v.line,
-            )
-            for v in receipt.records
-        ]
-        db.update("forward_item", ITEM_COLS[9:], _LINE, rows)
-    return dict(Counter(v.outcome for v in receipt.records))
-
-
-def _answered(
-    store: Store, name: str, pid: str, answers: list[LineAnswer], now: datetime
-) -> dict[str, int]:
-    with store.write() as conn:
-        db = Bulk(conn)
-        when = db.when(now)
-        rows: list[tuple[object, ...]] = []
-        for a in answers:
-            outcome, rule = ("accepted", None) if a.accepted else ("rejected", "peer")
-            verdict = (outcome, None, rule, None, None, a.message or None, when)
-            rows.append((*verdict, name, pid, a.dataset, a.line))
-        db.update("forward_item", ITEM_COLS[9:], _LINE, rows)
-    return dict(Counter("accepted" if a.accepted else "rejected" for a in answers))
 
 
 def _looked_at(store: Store, name: str, runs: list[int], packages: list[str]) -> None:

@@ -9,6 +9,8 @@ as the response body (design §2 step 9).
              JSON {"status", "reason", "message"}: no audit row, no signature, a log line
         408  the body stopped or was too slow  413  over [http].max_body_mb
         415  another Content-Encoding          503  the store is busy (Retry-After)
+    GET  /v1/packages/{package_id}/status   the receipt as things stand now (held lines
+                                            updated), for whoever names the archive SHA-256
     GET  /v1/packages/{package_id}/receipt  the stored receipt, for whoever names the
                                             archive's SHA-256 in Hub-Package-Sha256
     GET  /v1/health                         the node, its store and its signing certificate
@@ -44,6 +46,7 @@ from hub.config import NodeConfig
 from hub.errors import ConfigError, RetryableError
 from hub.package.node import identity, trust_store, unsealer
 from hub.package.receive import Received, receive_package
+from hub.package.status import current_receipt
 from hub.package.trust import TrustStore
 from hub.service.admin import admin_router
 from hub.service.body import read_body
@@ -192,6 +195,27 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
         who proves it holds the package by naming the archive's SHA-256."""
         from hub.forward.onward import build as onward  # noqa: PLC0415
 
+        proven(package_id, proof)
+        receivers = {n: t.receiver for n, t in cfg.forward.items()}
+        body = onward(db, package_id, who, datetime.now(UTC), receivers)
+        if body is None:
+            raise HTTPException(404, f"package {package_id!r} has no receipt yet")
+        return Response(body, media_type=RECEIPT_TYPE, headers={"Hub-Package-Id": package_id})
+
+    @app.get("/v1/packages/{package_id}/status", response_class=Response)
+    def get_status(
+        package_id: str, proof: str = Header("", alias="Hub-Package-Sha256")
+    ) -> Response:
+        """The package's receipt as things stand now (hub/package/status.py): lines that were
+        held say what became of them; for the package's sender, as the receipt."""
+        proven(package_id, proof)
+        body = current_receipt(db, package_id, who, datetime.now(UTC))
+        if body is None:
+            raise HTTPException(404, f"package {package_id!r} has no receipt yet")
+        return _receipt(body, "processed", package_id, 200)
+
+    def proven(package_id: str, proof: str) -> None:
+        """404 unless the caller names the package's archive SHA-256 (it holds the package)."""
         with db.read() as conn:
             sha = conn.execute(
                 select(Package.raw_sha256).where(Package.package_id == package_id)
@@ -201,11 +225,6 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
                 404,
                 f"no package {package_id!r} with the archive SHA-256 given in Hub-Package-Sha256",
             )
-        receivers = {n: t.receiver for n, t in cfg.forward.items()}
-        body = onward(db, package_id, who, datetime.now(UTC), receivers)
-        if body is None:
-            raise HTTPException(404, f"package {package_id!r} has no receipt yet")
-        return Response(body, media_type=RECEIPT_TYPE, headers={"Hub-Package-Id": package_id})
 
     @app.get("/v1/health")
     def health() -> dict[str, object]:
