@@ -7,7 +7,7 @@ processes) empty the queue.  Printed: seconds, records/s and the speed-up over o
 and the machine's CPU count (the database runs on the same machine: with 2 CPUs, the
 workers and PostgreSQL share them).
 
-    .venv/bin/python bench/workers.py [--records 100000] [--workers 2]
+    .venv/bin/python bench/workers.py [--records 100000] [--workers 2] [--serial]
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ def main() -> int:
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--files", type=int, default=20)
+    ap.add_argument(
+        "--serial",
+        action="store_true",
+        help="each worker validates in its own process only ([ingest] parallel_validation = "
+        "false): one CPU per worker, so the ratio shows the scale-out itself",
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from bench.pg import fresh_database
@@ -51,7 +57,8 @@ def main() -> int:
         for i, b in enumerate(batches):
             enqueue(store, b, "county-bench", f"night-{i:02d}.jsonl")
         toml = tmp / f"{name}.toml"
-        toml.write_text(f'[store]\nurl = "{url}"\ndata_dir = "{data}"\n', "utf-8")
+        ingest = "[ingest]\nparallel_validation = false\n" if args.serial else ""
+        toml.write_text(f'[store]\nurl = "{url}"\ndata_dir = "{data}"\n{ingest}', "utf-8")
         t = time.perf_counter()
         procs = [
             subprocess.Popen(
@@ -70,7 +77,8 @@ def main() -> int:
             print(f"{workers} worker(s): exit {codes}, queue {done}; logs in {tmp}")
             return 1
         results.append((workers, secs))
-    print(f"{n:,} records in {len(batches)} batches, PostgreSQL; {os.cpu_count()} CPUs")
+    how = "one process each (--serial)" if args.serial else "each with its validating child"
+    print(f"{n:,} records in {len(batches)} batches, PostgreSQL; {os.cpu_count()} CPUs; {how}")
     print(f"{'workers':<10}{'seconds':>9}{'records/s':>12}{'× one':>8}")
     one = results[0][1]
     for workers, secs in results:

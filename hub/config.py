@@ -60,7 +60,8 @@ class IngestSection(_Frozen):
     max_input_mb: int = Field(default=50, ge=1)
     max_line_mb: int = Field(default=16, ge=1)  # one JSONL record; longer: quarantined unread
     parallel_validation: bool = True  # large inputs: validate in a second process
-    parallel_from_mb: float = Field(default=4, ge=0)  # what "large" means
+    # "large": below ~12 MB the second process costs more than it saves (docs/store.md)
+    parallel_from_mb: float = Field(default=12, ge=0)
 
 
 class DictionarySection(_Frozen):
