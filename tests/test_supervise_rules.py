@@ -193,35 +193,6 @@ def test_one_computer_for_two_bids(store: Store, tmp_path: Path) -> None:
     assert mac in f["message"] and "第四十条" in f["evidence"]["law"]
 
 
-@pytest.mark.parametrize(("steps", "rule"), [
-    ((0, 10_000, 20_000), "BID-PROGRESSION"),
-    ((0, 10_000, 20_001), None),
-    ((0, 100, 230, 350, 500), "BID-LOW-VARIANCE"),
-    ((0, 100, 250, 350), None),  # four bids: too few for the variance screen
-])  # fmt: skip
-def test_price_screens(
-    store: Store, tmp_path: Path, steps: tuple[int, ...], rule: str | None
-) -> None:
-    recs = _batch(6, seed=21)
-    _ingest(store, tmp_path, recs, "night")
-    assert check(store).opened == 0
-    sections = sorted({r["record"]["BID_SECTION_CODE"] for r in recs
-                       if r["dataset"] == "TENDER_LIST"})  # fmt: skip
-    section = next(s for s in sections if len(_bids(recs, s)) >= 5)
-    bids = _bids(recs, section)
-    low = float(bids[0]["record"]["BID_PRICE"])
-    changed = [_modify(b, BID_PRICE=f"{low + s:.2f}") for b, s in zip(bids, steps, strict=False)]
-    # the section's other bids: as close for the variance screen, else well above
-    for i, b in enumerate(bids[len(steps) :]):
-        # (well above: unequal steps, or three of them would be a progression of their own)
-        far = 700 + 110 * i if rule == "BID-LOW-VARIANCE" else low * 0.05 + 7_777 * i * (i + 1)
-        changed.append(_modify(b, BID_PRICE=f"{low + far:.2f}"))
-    _ingest(store, tmp_path, changed, "screened")
-    check(store)
-    found = {f["rule"] for f in _open(store)}
-    assert found == ({rule} if rule else set()), found
-
-
 # -- every interval and ratio rule of the packs at its boundary ------------------------------
 def _rules(kind: str) -> list[Any]:
     from hub.supervise.pack import load_packs

@@ -189,6 +189,7 @@ PATTERNS: list[Callable[[Planter], None]] = [
     Planter.bonds,
     Planter.procedures,
     market.collusion,
+    market.prices,
     market.credit,
 ]
 

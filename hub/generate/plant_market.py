@@ -1,5 +1,6 @@
 """Planted patterns of the market: a ring of firms winning by turns, collusion in one
-section, and the credit and conflict-of-interest checks (a blacklisted or restricted
+section, prices the screens read (an award above the ceiling, cover bids, a lowest bid far
+below the others), and the credit and conflict-of-interest checks (a blacklisted or restricted
 winner, an agency that bids, an expert employed by a bidder).  See plant.py."""
 
 from __future__ import annotations
@@ -92,6 +93,31 @@ def collusion(p: Planter) -> None:
     for r, step in zip(bids, (0, 130, 410, 520, 790, 960), strict=False):
         r["record"]["BID_PRICE"] = f"{low + step:.2f}"
     p._say("BID-LOW-VARIANCE", min(bids, key=p._key), "five prices within 0.1%")
+
+
+def prices(p: Planter) -> None:
+    """Prices the screens read: an award above the ceiling price, cover bids bunched far
+    above the lowest, and a lowest bid far below the others."""
+    tp, _ = p._take()
+    awards = p._of("WIN_RESULT_ANNO", TENDER_PROJECT_CODE=tp)
+    ceiling = max(float(a["record"]["BID_AMOUNT"]) for a in awards) * 0.99
+    for t in p._of("TENDER_FILE_CLARI_MODI", TENDER_PROJECT_CODE=tp):
+        t["record"].update(CONTROL_PRICE=f"{ceiling:.2f}", CONTROL_PRICE_UNIT="0")
+    for a in awards:
+        if float(a["record"]["BID_AMOUNT"]) > ceiling:
+            p._say("BID-OVER-CEILING", a, "an award 1% above the ceiling price")
+    _, sec = p._take(min_bids=5)
+    bids = p._bids(sec)
+    second = float(bids[0]["record"]["BID_PRICE"]) * 1.06
+    for r, step in zip(bids[1:], (0, 37, 85, 121, 170), strict=False):
+        r["record"]["BID_PRICE"] = f"{second + step:.2f}"
+    p._say("BID-COVER-BIDS", min(bids, key=p._key), "losers within 170 元, 6% above the lowest")
+    _, sec = p._take()
+    bids = p._bids(sec)
+    others = float(bids[0]["record"]["BID_PRICE"]) / 0.65
+    for r, share in zip(bids[1:], (0, 0.013, 0.031, 0.04, 0.056), strict=False):
+        r["record"]["BID_PRICE"] = f"{round(others * (1 + share)):.2f}"
+    p._say("BID-ABNORMALLY-LOW", min(bids, key=p._key), "the lowest 35% below the others")
 
 
 def _listed(p: Planter, rule: str, dataset: str, field: str, date: str, code: str,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from string import Template
 
-from hub.supervise.pack import Amount, Rule
+from hub.supervise.pack import Rule
 from hub.supervise.pairs import each_pair
+from hub.supervise.parts import Amount
 from hub.supervise.reading import Looked, Rec, day_of
 from hub.supervise.seen import Seen
 

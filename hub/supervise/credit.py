@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from string import Template
 
-from hub.supervise.pack import Listing, Rule
+from hub.supervise.pack import Rule
+from hub.supervise.parts import Listing
 from hub.supervise.reading import Key, Looked, Rec, day_of
 from hub.supervise.seen import Seen
 

@@ -7,114 +7,37 @@ the file, the rule and the field named, not silently at evaluation.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from string import Template
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from hub.dictionary.loader import Dictionary, load_dictionary
 from hub.dictionary.paths import schemas_dir
 from hub.errors import ConfigError
+from hub.supervise.parts import (
+    Amount,
+    Frozen,
+    Group,
+    InForce,
+    Listing,
+    Member,
+    Override,
+    Party,
+    Side,
+)
 from hub.tomlfile import read_toml
 
 PLACEHOLDERS = {"days", "start", "end", "min_days", "max_days", "start_record", "end_record",
                 "link", "count", "min_count", "value", "records", "unit", "ratio", "max_ratio",
                 "amount", "base", "code", "party", "listed", "since", "cv", "max_cv",
-                "prices", "expected", "chance"}  # fmt: skip
+                "prices", "expected", "chance", "distance", "gap", "fence", "sections"}  # fmt: skip
 KIND = Literal["interval", "count", "same_value", "ratio", "listed", "shared", "screen",
                "rotation"]  # fmt: skip
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Side(_Frozen):
-    """One end of an interval: a data set's date field, and for a rule across two records
-    the field that links them (a list of codes joined by ';' is taken apart)."""
-
-    dataset: str
-    field: str
-    link: str | None = None
-
-
-class Group(_Frozen):
-    """Records of one data set that share a link code (the bids of one section)."""
-
-    dataset: str
-    link: str
-    field: str | None = None  # for same_value: the field compared
-
-
-class Amount(_Frozen):
-    """An amount field, with the field giving its unit (AMOUNT_UNIT: 0 元, 1 万元; none: 元),
-    and for the base of a ratio across two records the field that links them."""
-
-    dataset: str
-    field: str
-    unit: str | None = None
-    link: str | None = None
-
-
-class Party(_Frozen):
-    """Who takes part (a code field) and the date of the event judged."""
-
-    dataset: str
-    field: str
-    date: str
-
-
-class Lifted(_Frozen):
-    """The record that lifts a listing: same business key as the listing, and its date."""
-
-    dataset: str
-    date: str
-
-
-class Listing(_Frozen):
-    """A list of parties (a blacklist, restrictions): the code field, the date the entry
-    takes effect, when it ends (a field of the entry) or what lifts it."""
-
-    dataset: str
-    field: str
-    from_: str = Field(alias="from")
-    until: str | None = None
-    lifted: Lifted | None = None
-
-
-class Via(_Frozen):
-    """Look a value up: the record of ``dataset`` whose business key is the value, its field."""
-
-    dataset: str
-    field: str
-
-
-class Member(_Frozen):
-    """One side of a ``shared`` rule: records linked by a code, the party field, and where
-    the compared value is looked up."""
-
-    dataset: str
-    link: str
-    field: str
-    via: Via | None = None
-
-
-class InForce(_Frozen):
-    from_: dt.date = Field(alias="from")
-    until: dt.date | None = None  # the first day it no longer applies
-
-    def covers(self, day: dt.date) -> bool:
-        return self.from_ <= day and (self.until is None or day < self.until)
-
-
-class Override(_Frozen):
-    min_days: int | None = Field(default=None, ge=0)
-    max_days: int | None = Field(default=None, ge=0)
-
-
-class Rule(_Frozen):
+class Rule(Frozen):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9-]{2,40}$")
     name_cn: str
     name_en: str
@@ -138,8 +61,13 @@ class Rule(_Frozen):
     left: Member | None = None
     right: Member | None = None
     # screen: a statistical screen over the values of ``among`` (the bids of a section)
-    screen: Literal["progression", "cv"] | None = None
+    screen: Literal["progression", "cv", "distance", "outlier"] | None = None
     max_cv: float | None = Field(default=None, gt=0)
+    # outlier: a section's gap above Q3 + fence × IQR of the market's sections (at least
+    # min_sections of them) and above min_value
+    fence: float | None = Field(default=None, gt=0)
+    min_value: float | None = Field(default=None, ge=0)
+    min_sections: int | None = Field(default=None, ge=4)
     # rotation: ``members`` firms bidding together in min_count sections, winning by turns
     members: int | None = Field(default=None, ge=2, le=6)
     max_p: float | None = Field(default=None, gt=0, le=1)  # chance of such a ring at most
@@ -182,8 +110,15 @@ class Rule(_Frozen):
         ):
             raise ValueError("a rotation rule names the bidder field (among.field) and the "
                              "winner field (when.field)")  # fmt: skip
-        if self.kind == "screen" and self.screen == "cv" and self.max_cv is None:
-            raise ValueError("a cv screen needs max_cv")
+        if self.kind == "screen":
+            wanted = {"cv": ("max_cv",), "distance": ("max_p",),
+                      "outlier": ("fence", "min_sections")}.get(self.screen or "", ())  # fmt: skip
+            if lacking := [n for n in wanted if getattr(self, n) is None]:
+                raise ValueError(f"the {self.screen} screen needs {', '.join(lacking)}")
+            if self.screen == "distance" and (self.min_count or 0) < 4:
+                raise ValueError(
+                    "the distance screen needs min_count >= 4 (two gaps between losers)"
+                )
         v, b = self.value, self.base
         if self.kind == "ratio" and v and b and v.dataset != b.dataset and not (v.link and b.link):
             raise ValueError("a ratio across two data sets names the link field of each")
@@ -234,13 +169,13 @@ class Rule(_Frozen):
         return lo, hi
 
 
-class PackInfo(_Frozen):
+class PackInfo(Frozen):
     name: str
     title: str
     version: str
 
 
-class Pack(_Frozen):
+class Pack(Frozen):
     pack: PackInfo
     rule: tuple[Rule, ...]
 

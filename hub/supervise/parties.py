@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from string import Template
 
-from hub.supervise.pack import Member, Rule
+from hub.supervise.pack import Rule
+from hub.supervise.parts import Member
 from hub.supervise.reading import Key, Looked, Rec, stamped_in_force
 from hub.supervise.seen import Seen
 
