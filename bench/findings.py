@@ -6,27 +6,25 @@ the records that run wrote (the incremental evaluation ``hub serve`` does each m
 full re-evaluation (``hub findings check --all``).  Printed: seconds, records/s and the ratio
 of each to the ingest.  ``--history N`` first ingests N earlier nights of the same generator
 (untimed), so the measured run lands in a store that already holds them: what grows with the
-store shows there.
+store shows there.  ``--repeat K`` does it all K times, each on a fresh store, and judges the
+goal by the median ratio (on this 2-vCPU machine one PostgreSQL round differs from the next
+by up to half: the database's own background work after a 100,000-row load competes).
 
-    .venv/bin/python bench/findings.py [--records 100000] [--pg] [--history N]
+    .venv/bin/python bench/findings.py [--records 100000] [--pg] [--history N] [--repeat K]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--records", type=int, default=100_000)
-    ap.add_argument("--pg", action="store_true", help="on the local PostgreSQL, not SQLite")
-    ap.add_argument("--history", type=int, default=0, help="earlier nights in the store first")
-    args = ap.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+def one_round(args: argparse.Namespace) -> tuple[float, float, float, int]:
+    """(ingest, findings of the run, everything) seconds and the findings opened, printed."""
     from hub.config import NodeConfig, StoreSection
     from hub.generate.batch import write_batch
     from hub.generate.generator import Generator
@@ -74,7 +72,29 @@ def main() -> int:
     ):
         print(f"{name:<34}{secs:>9.2f}{n / secs:>12,.0f}{secs / ingest:>10.2f}")
     print(f"findings: {got.opened} (a generated batch keeps the law: expected 0)")
-    ok = incremental < ingest / 4 and got.opened == 0
+    return ingest, incremental, whole, got.opened
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--pg", action="store_true", help="on the local PostgreSQL, not SQLite")
+    ap.add_argument("--history", type=int, default=0, help="earlier nights in the store first")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds, each on a fresh store")
+    args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    rounds = []
+    for k in range(args.repeat):
+        if args.repeat > 1:
+            print(f"-- round {k + 1} of {args.repeat}")
+        rounds.append(one_round(args))
+    run = statistics.median(r[1] / r[0] for r in rounds)
+    whole = statistics.median(r[2] / r[0] for r in rounds)
+    if args.repeat > 1:
+        each = ", ".join(f"{r[1] / r[0]:.2f}" for r in rounds)
+        print(f"median of {args.repeat} rounds: findings of the run {run:.2f} × the ingest "
+              f"(each: {each}); everything {whole:.2f} ×")  # fmt: skip
+    ok = run < 0.25 and all(r[3] == 0 for r in rounds)
     print("goal (under a quarter of the ingest):", "met" if ok else "MISSED")
     return 0 if ok else 1
 

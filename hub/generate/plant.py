@@ -199,6 +199,7 @@ def plant(g: Generator, records: list[Record], times: int = 1) -> list[Planted]:
     p = Planter(g, records)
     for _ in range(times):  # rings first: they change who bids, which the others list
         market.ring(p)
+        market.ring(p, sections=12, winners=1, rule="BID-CO-BIDDING")
     for _ in range(times):
         for pattern in PATTERNS:
             pattern(p)

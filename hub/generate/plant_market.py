@@ -15,13 +15,27 @@ if TYPE_CHECKING:
     from hub.generate.plant import Planter
 
 
-def ring(p: Planter, members: int = 4, sections: int = 8, winners: int | None = None) -> None:
+def ring(
+    p: Planter,
+    members: int = 4,
+    sections: int = 8,
+    winners: int | None = None,
+    rule: str = "BID-ROTATION",
+) -> None:
     """Four firms bid together in eight sections, the lowest bid going round them (round the
-    first ``winners`` of them only, if given)."""
+    first ``winners`` of them only, if given: with one, the same firm wins every time and
+    the others cover for it, which BID-CO-BIDDING reports and BID-ROTATION does not)."""
     ring = p.g.rng.sample(p.g.companies, members)
     codes = {c for _, c in ring}
     outsiders = [f for f in p.g.companies if f[1] not in codes]
-    taken = [p._take(min_bids=members)[1] for _ in range(sections)]
+    taken: list[str] = []  # every section of a project taken, till there are enough
+    while len(taken) < sections:
+        tp, _ = p._take(min_bids=members)
+        secs = sorted(
+            s["record"]["BID_SECTION_CODE"] for s in p._of("SECTION", TENDER_PROJECT_CODE=tp)
+        )
+        taken += [c for c in secs if p._of("WIN_RESULT_ANNO", BID_SECTION_CODE=c)]
+    taken = taken[:sections]
     for i, sec in enumerate(taken):
         bids = p._bids(sec)  # lowest first
         lead, k = ring[: winners or members], i % (winners or members)
@@ -40,7 +54,8 @@ def ring(p: Planter, members: int = 4, sections: int = 8, winners: int | None = 
         award.update(WIN_BIDDER_NAME=turn[0][0], WIN_BIDDER_CODE=turn[0][1])
     first = min(taken)
     award = p._of("WIN_RESULT_ANNO", BID_SECTION_CODE=first)[0]
-    p._say("BID-ROTATION", award, f"{members} firms win {sections} sections by turns")
+    how = "by turns" if (winners or members) > 1 else "one of them every time"
+    p._say(rule, award, f"{members} firms bid in {sections} sections, won {how}")
 
 
 def collusion(p: Planter) -> None:

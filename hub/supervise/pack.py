@@ -32,7 +32,8 @@ from hub.tomlfile import read_toml
 PLACEHOLDERS = {"days", "start", "end", "min_days", "max_days", "start_record", "end_record",
                 "link", "count", "min_count", "value", "records", "unit", "ratio", "max_ratio",
                 "amount", "base", "code", "party", "listed", "since", "cv", "max_cv",
-                "prices", "expected", "chance", "distance", "gap", "fence", "sections"}  # fmt: skip
+                "prices", "expected", "chance", "distance", "gap", "fence", "sections",
+                "winners"}  # fmt: skip
 KIND = Literal["interval", "count", "same_value", "ratio", "listed", "shared", "screen",
                "rotation"]  # fmt: skip
 
@@ -71,6 +72,7 @@ class Rule(Frozen):
     # rotation: ``members`` firms bidding together in min_count sections, winning by turns
     members: int | None = Field(default=None, ge=2, le=6)
     max_p: float | None = Field(default=None, gt=0, le=1)  # chance of such a ring at most
+    by_turns: bool = True  # rotation: members win every common section; false: whoever wins
     # count: fewer than min_count records of ``count`` per link code where ``when`` exists
     count: Group | None = None
     when: Group | None = None

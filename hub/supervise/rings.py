@@ -3,18 +3,21 @@ take turns winning.  A screen across sections, not within one:
 
 for each set of ``members`` firms that bid in a touched section, the sections where all of
 them bid; at least ``min_count`` such sections, every one won by a member, and at least two
-different members winning, is a ring when chance cannot explain it.
+different members winning, is a ring when chance cannot explain it.  With ``by_turns =
+false`` the winners do not matter: a set that bids together far more often than chance
+allows is a ring whoever wins (cover bidders that let an outsider win now and then).
 
 Under independent bidding the number of sections where all of a set bid is about Poisson
 with λ = N · Π(nᵢ / N) (nᵢ: sections firm i bid in, N: sections), and a member wins a section
 of c bidders with chance q = members / c (q: the mean over the common sections).  So a set
 co-bids in at least k sections and wins all of them with chance
-Σⱼ≥ₖ Pois(j; λ) qʲ = e^(−λ(1−q)) · P(Pois(λq) ≥ k), and some set of the store's F firms does
-with chance at most C(F, members) times that (Bonferroni).  Above ``max_p`` the set is not
-reported.  Without the test a small market shows rings by chance as months accumulate: with
-40 firms each bidding in 11% of the sections (the generator's market), every set of four
-co-bids in about 13 of a month's 84,000 sections, and thousands of the 91,390 sets would
-win all of theirs.  The evidence gives λ, the observed count and the chance.
+Σⱼ≥ₖ Pois(j; λ) qʲ = e^(−λ(1−q)) · P(Pois(λq) ≥ k) (by_turns false: P(Pois(λ) ≥ k)), and
+some set of the store's F firms does with chance at most C(F, members) times that
+(Bonferroni).  Above ``max_p`` the set is not reported.  Without the test a small market
+shows rings by chance as months accumulate: with 40 firms each bidding in 11% of the
+sections (the generator's market), every set of four co-bids in about 13 of a month's
+84,000 sections, and thousands of the 91,390 sets would win all of theirs.  The evidence
+gives λ, the observed count and the chance.
 
 It reads every bid list and award of the store when bids or awards arrive (a ring spans
 sections that arrived at different times); docs/supervision.md.
@@ -23,7 +26,7 @@ sections that arrived at different times); docs/supervision.md.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import combinations
 from string import Template
 from typing import Any
@@ -64,14 +67,22 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
             if key in rings:
                 continue
             common = _common(ring, sections_of, pairs)
-            if len(common) < rule.min_count or not all(c in winner for c in common):
+            awarded = sorted(common & winner.keys())
+            if len(common) < rule.min_count or not awarded:
                 continue
-            won = {c: winner[c] for c in common}
-            if not set(won.values()) <= key or len(set(won.values())) < 2:
-                continue
+            won = {c: winner[c] for c in common if c in winner}
             expected = total * math.prod(len(sections_of[f]) / total for f in ring)
-            q = sum(rule.members / len(firms_of[c]) for c in common) / len(common)
-            once = math.exp(-expected * (1 - q)) * poisson_tail(len(common), expected * q)
+            if rule.by_turns:  # every common section awarded, to members, by turns
+                if (
+                    len(won) < len(common)
+                    or not set(won.values()) <= key
+                    or len(set(won.values())) < 2
+                ):
+                    continue
+                q = sum(rule.members / len(firms_of[c]) for c in common) / len(common)
+                once = math.exp(-expected * (1 - q)) * poisson_tail(len(common), expected * q)
+            else:  # bidding together this often, whoever won
+                once = poisson_tail(len(common), expected)
             chance = min(1.0, sets * once)
             if rule.max_p is not None and chance > rule.max_p:
                 continue
@@ -80,9 +91,9 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
                        "observed": len(common), "expected": round(expected, 4),
                        "chance": float(f"{chance:.3g}"),
                        "bids": {f: len(sections_of[f]) for f in ring}}  # fmt: skip
-            # anchored on the award of the ring's first section by code: stable as sections
-            # arrive; one finding per award, a further ring starting there is added to it
-            [anchor, *_] = seen.group(w, {min(common)})[min(common)]
+            # anchored on the award of the ring's first awarded section by code: stable as
+            # sections arrive; one finding per award, a further ring starting there joins it
+            [anchor, *_] = seen.group(w, {awarded[0]})[awarded[0]]
             if (at := (anchor.dataset, anchor.key)) in found:
                 found[at].evidence.setdefault("other_rings", []).append(ring_of)
             else:
@@ -130,5 +141,6 @@ def _finding(rule: Rule, pack: str, anchor: Rec, ring: dict[str, Any], total: in
         min_count=rule.min_count,
         expected=f"{ring['expected']:.2f}",
         chance=f"{ring['chance']:.2g}",
+        winners=", ".join(f"{w} ({n})" for w, n in Counter(ring["winners"].values()).most_common()),
     )
     return looked

@@ -29,6 +29,7 @@ from string import Template
 from typing import Any
 
 from hub.supervise.pack import Rule
+from hub.supervise.parts import Group
 from hub.supervise.reading import Looked, Rec, stamped_in_force
 from hub.supervise.seen import Seen
 
@@ -44,9 +45,9 @@ def _price(value: Any) -> Decimal | None:
         return None
 
 
-def _prices(rule: Rule, members: list[Rec]) -> Priced:
-    assert rule.among is not None and rule.among.field is not None
-    out = [(p, r) for r in members if (p := _price(r.content.get(rule.among.field))) is not None]
+def _prices(among: Group, members: list[Rec]) -> Priced:
+    assert among.field is not None
+    out = [(p, r) for r in members if (p := _price(r.content.get(among.field))) is not None]
     return sorted(out, key=lambda p: (p[0], p[1].key))
 
 
@@ -130,21 +131,30 @@ def _market(seen: Seen, rule: Rule) -> Market:
     return {"q1": q1, "q3": q3, "fence": top, "sections": len(gaps)}
 
 
+def _sections(seen: Seen, among: Group) -> list[tuple[str, Priced, Rec, Rec]]:
+    """(code, sorted prices, newest bid, first bid by key) of each touched section: read and
+    parsed once for the four screens over one field."""
+    memo = ("screen", among)
+    if memo not in seen.derived:
+        out = []
+        for code, members in sorted(seen.group(among, seen.touched_codes([among])).items()):
+            prices = [p for p in _prices(among, members) if p[0].is_finite()]
+            last = max(members, key=lambda r: str(r.content.get("DATA_TIMESTAMP")))
+            out.append((code, prices, last, min(members, key=lambda r: r.key)))
+        seen.derived[memo] = out
+    return seen.derived[memo]  # type: ignore[no-any-return]
+
+
 def screen(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     assert rule.among is not None and rule.min_count is not None and rule.screen is not None
-    groups = seen.group(rule.among, seen.touched_codes([rule.among]))
-    market = _market(seen, rule) if rule.screen == "outlier" and groups else {}
+    sections = _sections(seen, rule.among)
+    market = _market(seen, rule) if rule.screen == "outlier" and sections else {}
     out = []
-    for code, members in sorted(groups.items()):
-        prices = [p for p in _prices(rule, members) if p[0].is_finite()]
-        if len(prices) < rule.min_count:
-            continue
-        last = max((r for _, r in prices), key=lambda r: str(r.content.get("DATA_TIMESTAMP")))
-        if not stamped_in_force(rule, last):
+    for code, prices, last, anchor in sections:
+        if len(prices) < rule.min_count or not stamped_in_force(rule, last):
             continue
         hit, facts = JUDGES[rule.screen](rule, prices, market)
         # one judgement per section, kept on its first bid by key (stable as bids arrive)
-        anchor = min(members, key=lambda r: r.key)
         looked = Looked(rule, pack, anchor, anchor, code, broken=bool(hit), complete=True)
         if hit:
             looked.evidence = {

@@ -142,6 +142,8 @@ class Seen:
     scopes: dict[str, list[Key]] = field(default_factory=dict)
     mines: dict[str, dict[Key, Rec]] = field(default_factory=dict)
     everything: dict[str, dict[Key, Rec]] = field(default_factory=dict)
+    # what rules derive from the same records (the sorted prices of each section), by name
+    derived: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.touched is not None:  # what the runs wrote is read already
