@@ -32,6 +32,7 @@ from string import Template
 from typing import Any
 
 from hub.supervise.pack import Rule
+from hub.supervise.parts import Group
 from hub.supervise.reading import Looked, Rec
 from hub.supervise.seen import Seen
 
@@ -42,23 +43,16 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     codes = seen.touched_codes([g, w])
     if not codes:
         return []
-    firms_of: dict[str, set[str]] = defaultdict(set)  # section → firms
-    sections_of: dict[str, set[str]] = defaultdict(set)  # firm → sections
-    for _, sections, firm in seen.columns(g.dataset, g.link, g.field):
-        for s in sections:
-            if isinstance(firm, str) and firm:
-                firms_of[s].add(firm)
-                sections_of[firm].add(s)
-    winner: dict[str, str] = {}  # section → the winner's code
-    for _, sections, code in seen.columns(w.dataset, w.link, w.field):
-        for s in sections:
-            winner[s] = str(code or "")
+    firms_of, sections_of, winner = _bidding(seen, g, w)
     touched = seen.group(w, codes)  # the awards of the touched sections, read whole
     out = [Looked(rule, pack, a, a, s, False, complete=True)
            for s in sorted(touched) for a in touched[s]]  # fmt: skip
     total = len(firms_of)
     rings: set[frozenset[str]] = set()
-    pairs: dict[tuple[str, str], set[str]] = {}  # sections two firms share, each pair once
+    # sections two firms share, each pair once, and each set's common sections: kept for
+    # the other rule over the same bids (both judge the same sets of four)
+    pairs = seen.derived.setdefault(("pairs", g), {})
+    commons = seen.derived.setdefault(("commons", g), {})
     sets = math.comb(len(sections_of), rule.members)  # the sets of firms that could co-bid
     found: dict[tuple[str, str], Looked] = {}  # by award: two rings may start at one
     for s in sorted(codes):
@@ -66,7 +60,8 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
             key = frozenset(ring)
             if key in rings:
                 continue
-            common = _common(ring, sections_of, pairs)
+            if (common := commons.get(ring)) is None:
+                common = commons[ring] = _common(ring, sections_of, pairs)
             awarded = sorted(common & winner.keys())
             if len(common) < rule.min_count or not awarded:
                 continue
@@ -99,6 +94,29 @@ def rotation(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
             else:
                 found[at] = _finding(rule, pack, anchor, ring_of, total)
     return out + [found[k] for k in sorted(found)]
+
+
+def _bidding(
+    seen: Seen, g: Group, w: Group
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str]]:
+    """Who bid in each section, where each firm bid, who won each section: read once per
+    evaluation for both rules over the same bids and awards."""
+    memo = ("rings", g, w)
+    if memo not in seen.derived:
+        firms_of: dict[str, set[str]] = defaultdict(set)  # section → firms
+        sections_of: dict[str, set[str]] = defaultdict(set)  # firm → sections
+        assert g.field and w.field
+        for _, sections, firm in seen.columns(g.dataset, g.link, g.field):
+            for s in sections:
+                if isinstance(firm, str) and firm:
+                    firms_of[s].add(firm)
+                    sections_of[firm].add(s)
+        winner: dict[str, str] = {}  # section → the winner's code
+        for _, sections, code in seen.columns(w.dataset, w.link, w.field):
+            for s in sections:
+                winner[s] = str(code or "")
+        seen.derived[memo] = (firms_of, sections_of, winner)
+    return seen.derived[memo]  # type: ignore[no-any-return]
 
 
 def _common(
