@@ -32,7 +32,14 @@ from hub.schedule.scheduler import Scheduler
 from hub.sections import ForwardSection
 from hub.service.app import create_app
 from hub.store.engine import Store, open_store
-from hub.store.models import AuditEntry, CurrentRecord, ForwardItem, RecordVersion, table
+from hub.store.models import (
+    AuditEntry,
+    CurrentRecord,
+    ForwardItem,
+    Package,
+    RecordVersion,
+    table,
+)
 from tests.conftest import BACKENDS
 from tests.httpserver import serve
 from tests.packkit import RECEIVER, Pki, make_pki, receiving_node
@@ -166,6 +173,11 @@ def test_city_forwards_to_the_province_and_keeps_its_verdicts(
         assert sorted(sent.values()) == ["add", "modify"]
         live = {k: v for k, v in _current(city).items() if not v[1]}
         assert _current(prov) == live  # the one added and deleted never reached it
+        # the city numbered its packages to the province 1, 2, 3 … in their signed
+        # manifests; the province kept the numbers, so a gap would show a lost package
+        with prov.read() as conn:
+            numbers = sorted(n for (n,) in conn.execute(select(Package.sequence)))
+        assert numbers == list(range(1, len(first.packages) + len(third.packages) + 1))
     finally:
         city.dispose()
 

@@ -121,3 +121,44 @@ def test_comprehensiveness_and_the_html_report(store: Store, tmp_path: Path, run
     assert "county-a" in html and html.count("<svg") == 1 and "全面性" in html
     assert no_award in html and "中标结果" in html  # the drill-down names the section
     assert "<script" not in html and "<link" not in html and "src=" not in html
+
+
+@BACKENDS
+def test_a_package_that_never_arrived_lowers_comprehensiveness(
+    store: Store, tmp_path: Path, run: Any
+) -> None:
+    """A county numbers its signed packages 1, 2, 3; the second is lost on the way: 全面性
+    counts the county's due sections times 2 of 3 packages, and the report names number 2."""
+    import io
+
+    from hub.generate.batch import jsonl_bytes
+    from hub.package import testpki
+    from hub.package.build import build, data_lines
+    from hub.package.receive import receive_package
+    from hub.supervise.coverage import coverage
+    from tests.packkit import NOW, RECEIVER, make_pki, node_id
+
+    (tmp_path / "pki").mkdir()
+    pki = make_pki(tmp_path / "pki")
+    me = node_id(testpki.make_node(pki.ca, "ecdsa", RECEIVER, NOW, 40))
+    later = NOW + timedelta(minutes=1)
+    unnumbered, _ = build({"PROJECT": [b"{}"]}, pki.good, RECEIVER, now=NOW)
+    assert unnumbered.sequence is None and b"sequence" not in unnumbered.encode()
+    for number, seed in ((1, 8), (3, 9)):  # number 2 never arrives
+        lines = data_lines(io.BytesIO(jsonl_bytes(Generator(seed=seed).batch(2))), "gen")
+        m, data = build(lines, pki.good, RECEIVER, now=NOW, sequence=number)
+        assert f'"sequence": {number}'.encode() in m.encode()  # in the signed bytes
+        got = receive_package(store, data, "p.zip", pki.trust, me, source="county-b", now=later)
+        assert got.status == "processed"
+    with store.read() as conn:
+        c = coverage(conn)["county-b"]
+    assert (c.packages, c.numbered, c.lost) == (2, 3, [2])
+    assert c.due and c.share == round(c.complete / c.due * 2 / 3, 4)
+    with store.read() as conn:
+        [row] = scores(conn, source="county-b")
+    assert row["comprehensiveness"] == c.share
+    out = tmp_path / "quality.html"
+    assert run("quality", "--report", str(out)).exit_code == 0
+    assert "2 of the 3 the source numbered arrived; never arrived: <code>2</code>" in out.read_text(
+        "utf-8"
+    )

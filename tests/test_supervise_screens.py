@@ -171,3 +171,28 @@ def test_a_screen_without_its_threshold_names_what_it_lacks(tmp_path: Path) -> N
         bad.write_text(text.replace(cut, "", 1), "utf-8")
         with pytest.raises(ConfigError, match=rf"bad.toml: rule BID-\S+: .*{says}"):
             load_pack(bad)
+
+
+@pytest.mark.parametrize("fires", [False, True], ids=["above", "below"])
+def test_low_variance_at_its_coefficient_of_variation(
+    store: Store, tmp_path: Path, fires: bool
+) -> None:
+    rule = _rule("BID-LOW-VARIANCE")
+    recs = _batch(6, seed=21)
+    _ingest(store, tmp_path, recs, "night")
+    assert check(store).opened == 0
+    bids = sorted(_bids(recs, _sections(recs, rule.min_count)[0]), key=_price)
+    # uneven offsets (no two equal steps: no progression), scaled to a coefficient of
+    # variation a thousandth above or below the rule's
+    shape = [0.0, 1.0, 3.0, 4.0, 7.0, 11.0][: len(bids)]
+    mean, sd = statistics.fmean(shape), statistics.pstdev(shape)
+    cv = rule.max_cv * (0.999 if fires else 1.001)
+    low = _price(bids[0])
+    prices = [low * (1 + cv * (x - mean) / sd) for x in shape]
+    changed = [_modify(b, BID_PRICE=f"{p:.2f}") for b, p in zip(bids, prices, strict=True)]
+    _ingest(store, tmp_path, changed, "close")
+    check(store)
+    found = _open(store)
+    assert [f["rule"] for f in found] == (["BID-LOW-VARIANCE"] if fires else []), found
+    if fires:
+        assert found[0]["evidence"]["cv"] < rule.max_cv

@@ -166,12 +166,18 @@ def _package(
     lines: dict[str, list[bytes]] = {}
     items: list[list[object]] = []  # ITEM_COLS; the package id once it is built
     with store.read() as conn:
+        # the target's packages so far, plus one: the receiver sees a gap if one never
+        # arrives (a forwarder works a target alone: its lease)
+        sequence = 1 + int(
+            conn.execute(select(func.count()).select_from(D).where(D.c.target == name)).scalar()
+            or 0
+        )
         for c, line in outbox.envelopes(conn, batch):
             lines.setdefault(c.dataset, []).append(line)
             n = len(lines[c.dataset])
             items.append([name, c.dataset, c.business_key, c.op, c.content_hash, c.version_id])
             items[-1] += [None, n, now, *NO_VERDICT]
-    m, data = build(lines, identity(cfg), t.receiver)
+    m, data = build(lines, identity(cfg), t.receiver, sequence=sequence)
     sha, _ = store.raw.put_stream(io.BytesIO(data))
     peer = str(
         t.options.get("url") or t.options.get("outbox") or t.options.get("host") or t.adapter

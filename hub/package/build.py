@@ -64,6 +64,7 @@ def build(
     package_id: str | None = None,
     now: datetime | None = None,
     sender: str | None = None,
+    sequence: int | None = None,
 ) -> tuple[Manifest, bytes]:
     """The manifest and the archive bytes of a new signed package.  ``sender`` defaults to
     the platform code in the signer's certificate (a verifier insists that they match)."""
@@ -110,6 +111,7 @@ def build(
         files=files,
         merkle_root=merkle.root(leaves, lambda b: crypto.digest(dg, b)).hex(),
         counts={ds: len(v) for ds, v in sorted(records.items())},
+        sequence=sequence,
     )
     mbytes = manifest.encode()
     sig = cms.sign_detached(mbytes, who.key, who.cert, who.chain, created)

@@ -100,7 +100,9 @@ class Renewer:
             self.then(n)
 
 
-def open_row(store: Store, data: bytes, v: Verified, origin: str, now: datetime) -> int | None:
+def open_row(
+    store: Store, data: bytes, v: Verified, origin: str, now: datetime, source: str
+) -> int | None:
     """Keep the archive's bytes and write the package row (status receiving); its id."""
     m = v.manifest
     sha, size = store.raw.put_stream(io.BytesIO(data))
@@ -119,6 +121,8 @@ def open_row(store: Store, data: bytes, v: Verified, origin: str, now: datetime)
                         "signer": v.signed.signer.name[:500],
                         "status": "receiving",
                         "received_at": now,
+                        "source": source[:100],
+                        "sequence": m.sequence,
                         "claimed_until": datetime.now(UTC) + LEASE,
                     },
                 ).scalar_one()

@@ -39,14 +39,19 @@ class Manifest(_Strict):
     files: list[FileEntry]
     merkle_root: str = Field(pattern=HEX)
     counts: dict[str, int]
+    # the sender's number for its packages to this receiver, 1, 2, 3 … (set by the
+    # forwarder): a receiver that lacks one knows a package never arrived (全面性); absent
+    # from the manifest's bytes when not set, so packages built without one are unchanged
+    sequence: int | None = Field(default=None, ge=1)
 
     def leaves(self) -> list[bytes]:
         return [bytes.fromhex(h) for f in self.files if f.kind == "data" for h in f.records]
 
     def encode(self) -> bytes:
-        return json.dumps(
-            self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, indent=1
-        ).encode("utf-8")
+        data = self.model_dump(mode="json")
+        if data.get("sequence") is None:
+            data.pop("sequence", None)
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -164,7 +164,9 @@ class _Job:
                 return Received("duplicate", _original(c.receipt), c.receipt, c.row_id)
             if c.row_id is not None:
                 return c.row_id, True
-            row_id = claims.open_row(self.store, self.data, v, self.origin, self.now)
+            row_id = claims.open_row(
+                self.store, self.data, v, self.origin, self.now, self.source or m.sender
+            )
             if row_id is not None:
                 return row_id, False
             # another process opened it just now: claim again, which waits for it

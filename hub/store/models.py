@@ -52,6 +52,9 @@ class Package(Base):
     status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # the source its records were taken as, and the sender's sequence number (全面性)
+    source: Mapped[str | None] = mapped_column(String(100))
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
     # while receiving: the receiver's lease; copies arriving meanwhile wait for its receipt
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
