@@ -29,6 +29,15 @@ def _sections(recs: list[Rec], min_bids: int) -> list[str]:
     return [c for c in codes if len(_bids(recs, c)) >= min_bids]
 
 
+def _clean(store: Store, tmp_path: Path, n: int, min_bids: int) -> tuple[list[Rec], list[Rec]]:
+    """A clean night of ``n`` transactions in the store (no finding), and the bids of its
+    first section with ``min_bids``, lowest first."""
+    recs = _batch(n, seed=21)
+    _ingest(store, tmp_path, recs, "night")
+    assert check(store).opened == 0
+    return recs, sorted(_bids(recs, _sections(recs, min_bids)[0]), key=_price)
+
+
 def _price(r: Rec) -> float:
     return float(r["record"]["BID_PRICE"])
 
@@ -80,10 +89,7 @@ def test_the_chance_of_a_relative_distance_matches_independent_bids() -> None:
 @pytest.mark.parametrize("fires", [False, True], ids=["at", "beyond"])
 def test_cover_bids_at_the_chance_limit(store: Store, tmp_path: Path, fires: bool) -> None:
     rule = _rule("BID-COVER-BIDS")
-    recs = _batch(6, seed=21)
-    _ingest(store, tmp_path, recs, "night")
-    assert check(store).opened == 0
-    bids = sorted(_bids(recs, _sections(recs, 5)[0]), key=_price)
+    _, bids = _clean(store, tmp_path, 6, 5)
     n = len(bids)
     # losers 90, 110, 130 and 70 millionths of the lowest bid apart (never two equal steps:
     # no progression; the lowest a few per cent below: no low variance)
@@ -119,11 +125,8 @@ def test_a_lowest_bid_far_below_the_others_at_the_market_fence(
     store: Store, tmp_path: Path, fires: bool
 ) -> None:
     rule = _rule("BID-ABNORMALLY-LOW")
-    recs = _batch(40, seed=21)
-    _ingest(store, tmp_path, recs, "night")
-    assert check(store).opened == 0
-    section = _sections(recs, 4)[0]
-    bids = sorted(_bids(recs, section), key=_price)
+    recs, bids = _clean(store, tmp_path, 40, 4)
+    section = bids[0]["record"]["BID_SECTION_CODE"]
     market = _market(recs, section)
     assert len(market) + 1 >= rule.min_sections
     # the section's own gap lies above Q3 either way, so the fence does not move with it
@@ -178,10 +181,7 @@ def test_low_variance_at_its_coefficient_of_variation(
     store: Store, tmp_path: Path, fires: bool
 ) -> None:
     rule = _rule("BID-LOW-VARIANCE")
-    recs = _batch(6, seed=21)
-    _ingest(store, tmp_path, recs, "night")
-    assert check(store).opened == 0
-    bids = sorted(_bids(recs, _sections(recs, rule.min_count)[0]), key=_price)
+    _, bids = _clean(store, tmp_path, 6, rule.min_count)
     # uneven offsets (no two equal steps: no progression), scaled to a coefficient of
     # variation a thousandth above or below the rule's
     shape = [0.0, 1.0, 3.0, 4.0, 7.0, 11.0][: len(bids)]
