@@ -185,7 +185,7 @@ def test_every_planted_violation_is_found_and_nothing_else(store: Store, tmp_pat
     # the generator plants every pattern twice (hub generate --plant), each in sections of
     # its own, and says which finding each must give
     g = Generator(seed=9)
-    recs = g.batch(80)
+    recs = g.batch(100)
     planted = plant(g, recs, times=2)
     assert {p.rule for p in planted} == {r.id for p in load_packs() for r in p.rule}
     _ingest(store, tmp_path, recs, "night")

@@ -281,6 +281,39 @@ def test_every_same_value_rule_fires_on_two_equal_values(
     assert {f["business_key"] for f in _open(store, rule.id)} == {_key(b)}
 
 
+def _looked_up(rule: Any) -> bool:
+    return bool(rule.left.via and rule.left.via.dataset == "LEGAL_PERSON_BASE")
+
+
+@pytest.mark.parametrize("rule", [r for r in _rules("shared") if _looked_up(r)], ids=lambda r: r.id)
+@pytest.mark.parametrize("fires", [False, True], ids=["one-character-apart", "equal"])
+def test_every_company_lookup_rule_fires_on_one_value(
+    store: Store, tmp_path: Path, rule: Any, fires: bool
+) -> None:
+    """Two bidders of one section whose 法人基本信息 give values one character apart, then the
+    same value: only the second is a finding, named on the later bid of the pair."""
+    g = Generator(seed=5)
+    recs = g.batch(2)
+    _ingest(store, tmp_path, recs, "night")
+    assert check(store).opened == 0
+    section = _first(recs, "TENDER_LIST")["record"]["BID_SECTION_CODE"]
+    a, b = sorted((r for r in recs if r["dataset"] == "TENDER_LIST"
+                   and r["record"]["BID_SECTION_CODE"] == section), key=_key)[:2]  # fmt: skip
+    field, value = rule.left.via.field, "13905910077"
+    companies = []
+    for bid, v in ((a, value), (b, value if fires else value[:-1] + "8")):
+        code, name = bid["record"]["BIDDER_ORG_CODE"], bid["record"]["BIDDER_NAME"]
+        companies.append(g.record("LEGAL_PERSON_BASE", {
+            "LEGAL_CODE": code, "LEGAL_NAME": name, "_org_code": code, "LEGAL_ROLE": "03",
+            field: v}))  # fmt: skip
+    _ingest(store, tmp_path, companies, "companies")
+    check(store)
+    found = _open(store, rule.id)
+    assert [f["business_key"] for f in found] == ([_key(b)] if fires else []), found
+    if fires:
+        assert value in found[0]["message"] and "第四十条" in found[0]["evidence"]["law"]
+
+
 @pytest.mark.parametrize(("ends_days", "fires"), [(0, False), (1, True)])
 def test_a_restriction_ends_on_its_last_day(
     store: Store, tmp_path: Path, ends_days: int, fires: bool

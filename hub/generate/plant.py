@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 NOT_ENOUGH = (
     "not enough transactions to plant every pattern in sections of its own: "
-    "--plant N needs about 40 × N transactions (-n)"
+    "--plant N needs about 50 × N transactions (-n)"
 )
 
 

@@ -41,8 +41,10 @@ def ring(
         lead, k = ring[: winners or members], i % (winners or members)
         turn = lead[k:] + lead[:k] + ring[winners or members :]  # the lowest goes to firm k
         here = {b["record"]["BIDDER_ORG_CODE"] for b in bids}
-        others = iter(f for f in outsiders if f[1] not in here)
-        firms = turn + [next(others) for _ in bids[members:]]
+        # the other bids from firms drawn at random: the same outsiders in every section
+        # would bid with the ring as often as its members, a ring of their own
+        pool = [f for f in outsiders if f[1] not in here]
+        firms = turn + p.g.rng.sample(pool, len(bids) - members)
         # each bid and its bid file become the firm's (matched before any is renamed)
         docs = {d["record"]["BIDDER_ORG_CODE"]: d
                 for d in p._of("BID_DOC_CHARACT_CODE", BID_SECTION_CODE=sec)}  # fmt: skip
@@ -75,26 +77,12 @@ def collusion(p: Planter) -> None:
         a, b = sorted(p._of(dataset, BID_SECTION_CODE=sec), key=p._key)[-2:]
         b["record"][field] = a["record"][field]
         p._say(rule, b, f"two bidders with one {field}")
-    while True:  # two firms no earlier phone was given to
-        _, sec = p._take()
-        a, b = p._bids(sec)[-2:]
-        pair = {a["record"]["BIDDER_ORG_CODE"], b["record"]["BIDDER_ORG_CODE"]}
-        if not pair & p.marked:
-            p.marked |= pair
-            break
-    phone = f"1390591{len(p.planted):04d}"
-    for r in (a, b):
-        code, name = r["record"]["BIDDER_ORG_CODE"], r["record"]["BIDDER_NAME"]
-        if not p._set_all("LEGAL_PERSON_BASE", code, REPRESENT_PHONE=phone):
-            p.records.append(p.g.record("LEGAL_PERSON_BASE", {
-                "LEGAL_CODE": code, "LEGAL_NAME": name, "_org_code": code,
-                "LEGAL_ROLE": "03", "REPRESENT_PHONE": phone}))  # fmt: skip
-    codes = {a["record"]["BIDDER_ORG_CODE"], b["record"]["BIDDER_ORG_CODE"]}
-    for s in p._of("SECTION"):  # every section where both bid shows it
-        bids = p._of("TENDER_LIST", BID_SECTION_CODE=s["record"]["BID_SECTION_CODE"])
-        both = [r for r in bids if r["record"]["BIDDER_ORG_CODE"] in codes]
-        if len(both) == 2:
-            p._say("BID-SHARED-PHONE", max(both, key=p._key), "one phone, two bidders")
+    n = len(p.planted)
+    shared(
+        p, "BID-SHARED-PHONE", "REPRESENT_PHONE", f"1390591{n:04d}", "one representative's phone"
+    )
+    shared(p, "BID-SHARED-CONTACT", "LEGAL_CONTACT_PHONE", f"1370591{n:04d}", "one contact's phone")
+    shared(p, "BID-SHARED-ACCOUNT", "BASIC_ACCOUNT_NO", f"3505018800{n:08d}", "one basic account")
     _, sec = p._take()
     bids = p._bids(sec)
     low = float(bids[0]["record"]["BID_PRICE"])
@@ -133,6 +121,29 @@ def prices(p: Planter) -> None:
     for r, share in zip(bids[1:], (0, 0.013, 0.031, 0.04, 0.056), strict=False):
         r["record"]["BID_PRICE"] = f"{round(others * (1 + share)):.2f}"
     p._say("BID-ABNORMALLY-LOW", min(bids, key=p._key), "the lowest 35% below the others")
+
+
+def shared(p: Planter, rule: str, field: str, value: str, what: str) -> None:
+    """Two firms no earlier pattern changed give one value of their 法人基本信息 (LEGAL_PERSON_
+    BASE): every section where both bid shows it."""
+    while True:
+        _, sec = p._take()
+        a, b = p._bids(sec)[-2:]
+        pair = {a["record"]["BIDDER_ORG_CODE"], b["record"]["BIDDER_ORG_CODE"]}
+        if not pair & p.marked:
+            p.marked |= pair
+            break
+    for r in (a, b):
+        code, name = r["record"]["BIDDER_ORG_CODE"], r["record"]["BIDDER_NAME"]
+        if not p._set_all("LEGAL_PERSON_BASE", code, **{field: value}):
+            p.records.append(p.g.record("LEGAL_PERSON_BASE", {
+                "LEGAL_CODE": code, "LEGAL_NAME": name, "_org_code": code,
+                "LEGAL_ROLE": "03", field: value}))  # fmt: skip
+    for s in p._of("SECTION"):
+        bids = p._of("TENDER_LIST", BID_SECTION_CODE=s["record"]["BID_SECTION_CODE"])
+        both = [r for r in bids if r["record"]["BIDDER_ORG_CODE"] in pair]
+        if len(both) == 2:
+            p._say(rule, max(both, key=p._key), f"{what}, two bidders")
 
 
 def _listed(p: Planter, rule: str, dataset: str, field: str, date: str, code: str,

@@ -30,16 +30,30 @@ def _values(seen: Seen, m: Member, recs: list[Rec]) -> dict[Key, tuple[str, str]
     return out
 
 
+def _naming(seen: Seen, m: Member) -> dict[str, set[str]]:
+    """The link codes of the records naming each value of a side's field: a scan of the
+    side's data set (parties are not indexed yet), once per evaluation for every rule that
+    looks the same field up (three rules look bidders' companies up)."""
+    memo = ("naming", m.dataset, m.link, m.field)
+    if memo not in seen.derived:
+        named: dict[str, set[str]] = {}
+        for _, codes, v in seen.columns(m.dataset, m.link, m.field):
+            named.setdefault(str(v or ""), set()).update(codes)
+        seen.derived[memo] = named
+    return seen.derived[memo]  # type: ignore[no-any-return]
+
+
 def shared(seen: Seen, pack: str, rule: Rule) -> list[Looked]:
     left, right = rule.left, rule.right
     assert left is not None and right is not None
     codes = set(seen.touched_codes([left, right]))
-    for m in (left, right):  # a looked-up value changed: the transactions naming it
+    for m in (left,) if left == right else (left, right):
+        # a looked-up value changed: the transactions naming it
         changed = seen.changed(m.via.dataset, m.via.field) if m.via is not None else set()
-        if changed:  # (a scan of the side's data set: parties are not indexed yet)
-            for _, named, v in seen.columns(m.dataset, m.link, m.field):
-                if str(v or "") in changed:
-                    codes |= set(named)
+        if changed:
+            named = _naming(seen, m)
+            for v in changed:
+                codes |= named.get(v, set())
     lefts, rights = seen.group(left, codes), seen.group(right, codes)
     for m, groups in ((left, lefts), (right, rights)):  # every look-up in one read
         if m.via is not None:
