@@ -276,8 +276,11 @@ def _json_type(v: Any) -> str:
 BLOCK_LINES = 100
 
 
+UTF8_BOM = b"\xef\xbb\xbf"  # a Windows exporter's first bytes (RFC 8259 §8.1: may be ignored)
+
+
 def jsonl_records(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:
-    return jsonl_lines(data.split(b"\n"), 1, 0, limits)
+    return jsonl_lines(data.removeprefix(UTF8_BOM).split(b"\n"), 1, 0, limits)
 
 
 def jsonl_stream(
@@ -288,8 +291,11 @@ def jsonl_stream(
     a malformed record (its start kept as its text)."""
     lineno, index = 1, 0
     carry = b""
+    first = True
     while True:
         block = stream.read(block_bytes)
+        if first:  # a UTF-8 byte order mark before the first line is not part of it
+            block, first = block.removeprefix(UTF8_BOM), False
         data = carry + block if carry else block
         cut = data.rfind(b"\n") if block else len(data)
         if cut < 0:  # no line ends in what we have: a long line is arriving

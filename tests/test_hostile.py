@@ -1,0 +1,103 @@
+"""The hostile-input corpus (tests/hostile/, issue 21): every case through ``hub ingest`` on a
+fresh store, ending in the outcome its manifest names, with nothing crashing, nothing lost
+and nothing fetched (a loopback canary counts connections)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from hub.config import NodeConfig, StoreSection
+from hub.store.engine import open_store
+from hub.store.models import IssueRow, Quarantine
+
+HERE = Path(__file__).parent / "hostile"
+CASES = tomllib.loads((HERE / "manifest.toml").read_text("utf-8"))["case"]
+FATES = ("accepted", "rejected", "quarantined", "held", "duplicate")
+
+
+class Canary:
+    """A loopback listener: any connection to it is something a case must not make."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.calls = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.calls += 1
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def canary() -> Iterator[Canary]:
+    c = Canary()
+    yield c
+    c.sock.close()
+
+
+def test_the_corpus_is_what_its_manifest_lists() -> None:
+    listed = [c["file"] for c in CASES]
+    files = sorted(
+        str(p.relative_to(HERE)) for p in HERE.rglob("*") if p.suffix in (".xml", ".jsonl")
+    )
+    assert sorted(listed) == files and len(set(listed)) == len(listed)
+    assert all(c["why"] and "exit" in c for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_every_case_ends_in_its_outcome(
+    case: dict[str, Any], run: Any, tmp_path: Path, database_url: str, canary: Canary
+) -> None:
+    data = (HERE / case["file"]).read_bytes().replace(b"CANARY", str(canary.port).encode())
+    path = tmp_path / Path(case["file"]).name
+    path.write_bytes(data)
+    before = canary.calls
+    res = run("ingest", str(path), "--source", "hostile", "--format", "json")
+    assert res.exit_code == case["exit"], res.output
+    assert "Traceback" not in res.output and "root:x:0" not in res.output
+    out = json.loads(res.output[res.output.index("{") : res.output.rindex("}") + 1])
+    assert canary.calls == before, f"{case['file']} made a connection"
+    if "code" in case:  # the whole file refused, with its reason
+        assert out["code"] == case["code"] and str(path) in out["error"]
+        return
+    fates = {f: out[f] for f in FATES}
+    assert sum(fates.values()) == out["records_in"]  # conservation
+    assert fates == {f: case.get(f, 0) for f in FATES}, fates
+    store = open_store(NodeConfig(store=StoreSection(url=database_url, data_dir=tmp_path)))
+    try:
+        with store.read() as conn:
+            rules = {
+                rule
+                for model in (IssueRow, Quarantine)
+                for rule in conn.scalars(select(model.rule).where(model.run_id == out["run_id"]))
+            }
+    finally:
+        store.dispose()
+    assert set(case.get("rules", [])) <= rules, rules
+
+
+def test_the_canary_hears_a_connection(canary: Canary) -> None:
+    """The listener the cases are checked against does count: one connection shows."""
+    import time
+
+    before = canary.calls
+    socket.create_connection(("127.0.0.1", canary.port)).close()
+    deadline = time.monotonic() + 5
+    while canary.calls == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert canary.calls == before + 1
