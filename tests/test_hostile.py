@@ -12,12 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.config import NodeConfig, StoreSection
 from hub.store.engine import open_store
-from hub.store.models import IssueRow, Quarantine
+from hub.store.models import (
+    Conflict,
+    CurrentRecord,
+    IssueRow,
+    Quarantine,
+    RecordVersion,
+)
 
 HERE = Path(__file__).parent / "hostile"
 CASES = tomllib.loads((HERE / "manifest.toml").read_text("utf-8"))["case"]
@@ -86,9 +93,19 @@ def test_every_case_ends_in_its_outcome(
                 for model in (IssueRow, Quarantine)
                 for rule in conn.scalars(select(model.rule).where(model.run_id == out["run_id"]))
             }
+            conflicts = conn.scalar(select(func.count()).select_from(Conflict))
+            if want := case.get("current"):  # the record that stands after the run
+                q = (
+                    select(RecordVersion.content)
+                    .join(CurrentRecord, CurrentRecord.version_id == RecordVersion.id)
+                    .where(CurrentRecord.dataset == want["dataset"])
+                )
+                [content] = conn.scalars(q).all()
+                assert orjson.loads(content)[want["field"]] == want["value"]
     finally:
         store.dispose()
     assert set(case.get("rules", [])) <= rules, rules
+    assert conflicts == case.get("conflicts", 0)
 
 
 def test_the_canary_hears_a_connection(canary: Canary) -> None:
