@@ -20,6 +20,7 @@ from lxml import etree
 
 from hub.errors import InputError
 from hub.validation.limits import DEFAULT_LIMITS, Limits
+from hub.validation.sniff import UTF8_BOM
 
 BATCH_ROOTS = ("BATCH",)
 
@@ -274,9 +275,6 @@ def _json_type(v: Any) -> str:
 # the parsed records of a block must still be in the CPU cache when they are validated
 # (measured: 100 lines 8.2 us/record, 1,000 lines 14 us/record for the same work)
 BLOCK_LINES = 100
-
-
-UTF8_BOM = b"\xef\xbb\xbf"  # a Windows exporter's first bytes (RFC 8259 §8.1: may be ignored)
 
 
 def jsonl_records(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawRecord]:

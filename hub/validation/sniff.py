@@ -17,7 +17,8 @@ FORMATS = ("xml", "json", "jsonl")
 _EXTENSIONS = {"xml": "xml", "json": "json", "jsonl": "jsonl", "ndjson": "jsonl"}
 _STARTS = {"xml": (b"<",), "json": (b"{", b"["), "jsonl": (b"{",)}
 _NAMES = {"xml": "an XML", "json": "a JSON", "jsonl": "a JSONL"}
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+UTF8_BOM = b"\xef\xbb\xbf"  # a Windows exporter's first bytes (RFC 8259 §8.1: may be ignored)
+_BOMS = (UTF8_BOM, b"\xff\xfe", b"\xfe\xff")
 
 
 def format_of_name(path: Path) -> str | None:
