@@ -88,8 +88,16 @@ def parse_xml(data: bytes, source: str) -> etree._ElementTree:
         tree = etree.ElementTree(etree.fromstring(data, xml_parser()))
     except etree.XMLSyntaxError as exc:
         msg = str(exc)
-        code = "xml.limit" if ("depth" in msg or "huge" in msg.lower()) else "xml.syntax"
-        raise InputError(source, f"is not well-formed XML: {msg}", code=code) from exc
+        if "depth" in msg or "huge" in msg.lower():
+            what = re.split(r", (?:use|try) ", msg, maxsplit=1)[0]  # not libxml2's advice
+            raise InputError(
+                source,
+                f"is beyond what the hub reads ({what}): at "
+                "most 256 levels of nesting and 10 MB of text in one node. A record's fields "
+                "are plain text one level below it; have the exporter send that",
+                code="xml.limit",
+            ) from exc
+        raise InputError(source, f"is not well-formed XML: {msg}", code="xml.syntax") from exc
     if getattr(tree.docinfo, "doctype", "") or tree.docinfo.internalDTD is not None:
         raise InputError(source, "declares a DTD; DTDs are not accepted", code="xml.dtd")
     return tree
