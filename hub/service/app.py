@@ -8,7 +8,8 @@ as the response body (design §2 step 9).
              authenticated; before that (bad archive, bad signature, untrusted signer) a
              JSON {"status", "reason", "message"}: no audit row, no signature, a log line
         408  the body stopped or was too slow  413  over [http].max_body_mb
-        415  another Content-Encoding          503  the store is busy (Retry-After)
+        415  another Content-Encoding, or a Content-Type that is not an archive's (a form
+             upload, JSON, HTML)                503  the store is busy (Retry-After)
     GET  /v1/packages/{package_id}/status   the receipt as things stand now (held lines
                                             updated), for whoever names the archive SHA-256
     GET  /v1/packages/{package_id}/receipt  the stored receipt, for whoever names the
@@ -49,7 +50,7 @@ from hub.package.receive import Received, receive_package
 from hub.package.status import current_receipt
 from hub.package.trust import TrustStore
 from hub.service.admin import admin_router
-from hub.service.body import read_body
+from hub.service.body import check_media_type, read_body
 from hub.service.health import health_router
 from hub.store.engine import Store, open_store
 from hub.store.models import Package
@@ -123,6 +124,7 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
                 "(*.pem) and CRL (*.crl) in the folder [trust] anchors names, then restart",
             )
         sender = await run_in_threadpool(pusher, request)
+        check_media_type(request.headers.get("content-type"))
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise HTTPException(413, f"a package is at most {cfg.http.max_body_mb} MB")

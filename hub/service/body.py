@@ -3,7 +3,8 @@
 A body must keep arriving (at most ``idle`` seconds between parts) and be whole within
 ``total`` seconds (408 otherwise), and may not exceed ``limit`` bytes, before or after
 decoding (413).  ``Content-Encoding: gzip`` is decoded incrementally within the same limit;
-any other encoding is refused (415).
+any other encoding is refused (415).  The body's media type must be one an archive travels
+as (or none): a form upload or a JSON or HTML body is refused (415) with what to send instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,37 @@ import zlib
 from collections.abc import AsyncIterator
 
 from fastapi import HTTPException
+
+# a package's media types: the archive (application/zip and the names Windows tools give it),
+# a sealed package (application/pkcs7-mime), bytes, and what `curl --data-binary` sends unasked
+ARCHIVE_TYPES = frozenset(
+    {
+        "application/zip",
+        "application/x-zip-compressed",
+        "application/pkcs7-mime",
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+    }
+)
+
+
+def check_media_type(value: str | None) -> None:
+    """415 unless ``value`` (a Content-Type header) is absent or a package's media type."""
+    media = (value or "").split(";")[0].strip().lower()
+    if not media or media in ARCHIVE_TYPES:
+        return
+    if media == "multipart/form-data":
+        raise HTTPException(
+            415,
+            "the package was sent as a form upload (multipart/form-data); send the archive "
+            "itself as the body: curl --data-binary @PACKAGE.zip -H 'Content-Type: "
+            "application/zip' URL/v1/packages",
+        )
+    raise HTTPException(
+        415,
+        f"Content-Type {media!r} is not a package; send the signed archive as "
+        "application/zip (a sealed one as application/pkcs7-mime)",
+    )
 
 
 async def read_body(
