@@ -131,3 +131,38 @@ def test_db_status_and_audit_verify(run: Any, tmp_path: Path) -> None:
     assert run("db", "status").exit_code == 0
     res = run("audit", "verify")
     assert res.exit_code == 0 and "intact" in res.output
+
+
+@BACKENDS
+def test_db_check_finds_a_store_sound_and_names_what_broke(
+    run: Any, tmp_path: Path, database_url: str
+) -> None:
+    from sqlalchemy import text
+
+    path, _ = _batch(tmp_path, seed=27, n=1)
+    run("ingest", str(path), "--source", "county-a")
+    (tmp_path / "hub-data" / "raw" / ".incoming-killed").write_bytes(b"half")  # a kill's litter
+    res = run("db", "check", "--deep", "--format", "json")
+    assert res.exit_code == 0, res.output
+    got = orjson.loads(res.output)
+    assert got["sound"] and [c["name"] for c in got["checks"]] == [
+        "database", "current records", "audit chain", "raw store", "leftovers",
+    ]  # fmt: skip
+    assert "1 temporary raw file" in got["checks"][4]["detail"]
+    [obj] = list((tmp_path / "hub-data" / "raw").glob("??/*"))
+    obj.write_bytes(obj.read_bytes().replace(b"PROJECT", b"PROJEKT", 1))  # altered evidence
+    store = open_store(NodeConfig.model_validate({"store": {"url": database_url}}))
+    with store.write() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'intruder' WHERE id = 1"))
+        conn.execute(text("UPDATE current_record SET content_hash = 'x' WHERE version_id = "
+                          "(SELECT MIN(version_id) FROM current_record)"))  # fmt: skip
+    store.dispose()
+    shallow = run("db", "check")
+    assert shallow.exit_code == 1 and "FAILED" in shallow.output
+    res = run("db", "check", "--deep", "--format", "json")
+    assert res.exit_code == 1
+    failed = {c["name"]: c for c in orjson.loads(res.output)["checks"] if not c["ok"]}
+    assert set(failed) == {"current records", "audit chain", "raw store"}, failed
+    assert "1 of " in failed["current records"]["detail"]
+    assert "broken at entry 1" in failed["audit chain"]["detail"]
+    assert "1 altered" in failed["raw store"]["detail"] and failed["raw store"]["hint"]

@@ -1,4 +1,4 @@
-"""``hub db upgrade|status`` and ``hub audit verify|list``."""
+"""``hub db upgrade|status|check`` and ``hub audit verify|list``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from hub.store.migrate import current_revision, head_revision
 
 @click.group("db", cls=SuggestingGroup)
 def db_group() -> None:
-    """The store's schema (Alembic migrations)."""
+    """The store's schema (Alembic migrations) and its soundness (check)."""
 
 
 @db_group.command("upgrade")
@@ -56,6 +56,37 @@ def status_cmd(config_path: Path | None) -> None:
     )
     store.dispose()
     sys.exit(0 if cur == head else 1)
+
+
+@db_group.command("check")
+@click.option("--deep", is_flag=True, help="Also read every raw object and check its hash.")
+@config_option
+@format_option
+def check_cmd(deep: bool, config_path: Path | None, out_format: str) -> None:
+    """Is the store sound (after a crash, a restore, a full disk)?  The database's
+    integrity, current records on their versions, the audit chain, the raw store.
+
+    Exit status: 0 sound, 1 something failed (each failure says what to do)."""
+    from hub.cli.common import print_json  # noqa: PLC0415
+    from hub.cli.tables import Table  # noqa: PLC0415
+    from hub.store.check import check_store  # noqa: PLC0415
+
+    cfg = load(config_path)
+    try:
+        store = open_store(cfg, migrate=False)
+        checks = check_store(store, deep=deep)
+    except HubError as exc:
+        fail(exc)
+    store.dispose()
+    sound = all(c.ok for c in checks)
+    if out_format == "json":
+        print_json({"sound": sound, "checks": [c.__dict__ for c in checks]})
+    else:
+        t = Table("check", "", "what was found", "what to do", title=f"store {cfg.database_url}")
+        for c in checks:
+            t.add_row(c.name, "ok" if c.ok else "FAILED", c.detail, c.hint)
+        Console().print(t)
+    sys.exit(0 if sound else 1)
 
 
 @click.group("audit", cls=SuggestingGroup)
