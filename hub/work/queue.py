@@ -5,7 +5,8 @@ claims the oldest ready item, or one whose claim ran out (its worker died): on P
 with ``SELECT … FOR UPDATE SKIP LOCKED`` (workers never wait on each other's rows), on
 SQLite in a writing transaction (one writer at a time makes it atomic).  The claim is a
 lease, by the database's clock, renewed as records are committed; a worker killed mid-batch
-leaves a lease that runs out, and the next worker ingests the batch again: what the first
+leaves a lease that runs out (or, seen dead by a worker of the same machine, is taken over
+at once: ``hub.store.lease.gone``), and the next worker ingests the batch again: what the first
 committed comes back as duplicates, so every record is stored once.  The dead worker's run
 is marked interrupted.
 """
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 
 from hub.store.dbclock import db_now
 from hub.store.engine import Store
+from hub.store.lease import gone
 from hub.store.models import SyncRun, WorkItem, table
 
 W, RUN = table(WorkItem), table(SyncRun)
@@ -60,6 +62,15 @@ def enqueue(store: Store, data: bytes, source: str, name: str, fmt: str | None =
         )
 
 
+def _orphan(conn: Connection) -> Row[Any] | None:
+    """A running item whose worker, a process of this machine, is gone (killed, crashed):
+    taken over now rather than when its claim runs out (hub.store.lease.gone)."""
+    q = select(W).where(W.c.status == "running").order_by(W.c.id)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return next((r for r in conn.execute(q) if gone(r.claimed_by)), None)
+
+
 def claim(store: Store, who: str, lease: timedelta) -> Item | None:
     """The oldest item nobody works on (ready, or its worker's claim ran out), now ``who``'s."""
     now = datetime.now(UTC)
@@ -77,7 +88,7 @@ def claim(store: Store, who: str, lease: timedelta) -> Item | None:
         )
         if conn.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        row = conn.execute(q).first()
+        row = conn.execute(q).first() or _orphan(conn)
         if row is None:
             return None
         if row.status == "running":  # its worker died: what it left running was interrupted

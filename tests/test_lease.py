@@ -1,0 +1,79 @@
+"""Leases (hub.store.lease): a holder that was SIGKILLed on this machine gives its lease up at
+once; a live holder, or one of another machine, keeps it until it runs out."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from hub.config import NodeConfig, StoreSection
+from hub.forward import target
+from hub.store.engine import Store, open_store
+from hub.store.forward_models import ForwardTarget
+from hub.store.lease import holder_id
+from hub.store.models import table
+from tests.conftest import BACKENDS
+
+HOLD = """
+import sys, time
+from datetime import UTC, datetime
+from hub.config import NodeConfig, StoreSection
+from hub.forward import target
+from hub.store.engine import open_store
+from hub.store.lease import holder_id
+store = open_store(NodeConfig(store=StoreSection(url=sys.argv[1], data_dir=sys.argv[2])))
+who = holder_id()
+assert target.claim(store, "province", who, datetime.now(UTC))
+print(who, flush=True)
+time.sleep(600)
+"""
+
+
+def _holder(store: Store) -> str | None:
+    t = table(ForwardTarget)
+    with store.read() as conn:
+        return conn.execute(select(t.c.claimed_by).where(t.c.name == "province")).scalar()
+
+
+@BACKENDS
+def test_a_killed_holder_gives_its_lease_up_at_once(database_url: str, tmp_path: Path) -> None:
+    store = open_store(NodeConfig(store=StoreSection(url=database_url, data_dir=tmp_path)))
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD, database_url, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert other.stdout is not None
+    theirs = other.stdout.readline().strip()
+    me = holder_id()
+    try:
+        # alive: its 10-minute lease holds
+        assert not target.claim(store, "province", me, datetime.now(UTC))
+        assert _holder(store) == theirs
+        # the same dead process seen from another machine (or an older hub's holder format)
+        # keeps the lease: its number means nothing here
+        other.send_signal(signal.SIGKILL)
+        other.wait()
+        t = table(ForwardTarget)
+        for foreign in (theirs.rpartition("@")[0] + "@0123456789ab", theirs.rpartition("@")[0]):
+            with store.write() as conn:
+                conn.execute(update(t).where(t.c.name == "province").values(claimed_by=foreign))
+            assert not target.claim(store, "province", me, datetime.now(UTC)), foreign
+        with store.write() as conn:
+            conn.execute(update(t).where(t.c.name == "province").values(claimed_by=theirs))
+        # killed on this machine: taken over now, not in ten minutes
+        t0 = time.monotonic()
+        assert target.claim(store, "province", me, datetime.now(UTC))
+        assert _holder(store) == me and time.monotonic() - t0 < 60
+    finally:
+        if other.poll() is None:
+            other.kill()
+        other.wait()
+        other.stdout.close()
+        store.dispose()
