@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import Field
 
 from adapters.drops import takeable
-from hub.errors import ConfigError, FatalError, InputError
+from hub.errors import ConfigError, FatalError, InputError, RetryableError
 from hub.interfaces import Adapter, AdapterOptions, Batch, PushResult
 
 
@@ -126,6 +126,17 @@ class FilesAdapter(Adapter):
         return target
 
     def ack(self, batch: Batch) -> None:
+        """Move the file to processed/, unless it changed size since it was listed: then
+        what was read may not be all of it, so it stays to be taken whole next time."""
+        assert batch.path is not None
+        now = batch.path.stat(follow_symlinks=False).st_size
+        if batch.size is not None and now != batch.size:
+            raise RetryableError(
+                f"{batch.origin} changed while it was read ({batch.size} bytes when listed, "
+                f"{now} now): left in the inbox, the next sync takes it whole (what was read "
+                "comes back as duplicates); have the exporter write elsewhere and move the "
+                "file in, or set options.done_marker"
+            )
         self._move(batch, self.options.processed_dir)
 
     def reject(self, batch: Batch, reason: str) -> None:

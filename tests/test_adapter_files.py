@@ -91,6 +91,36 @@ class TestFilesBehaviour(FilesPeer):
         assert "columns" in reason or "gbk" in reason
         assert not any(p.is_file() for p in self.peer_dir.iterdir())
 
+    def test_a_file_that_grows_while_it_is_read_stays_to_be_taken_whole(
+        self, node: NodeConfig, hub_store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import hub.sync
+
+        self.put(0)
+        [first, *_] = sorted(p for p in self.peer_dir.iterdir() if p.is_file())
+        whole = first.read_bytes()
+        head, tail = whole[: whole.index(b"\r\n", len(whole) // 2) + 2], whole
+        first.write_bytes(head)  # the exporter has written half of it
+        _aged(first)
+        real = hub.sync.ingest_stream
+
+        def ingest_then_grow(*a: Any, **kw: Any) -> Any:
+            got = real(*a, **kw)
+            if first.exists() and first.read_bytes() == head:
+                first.write_bytes(tail)  # ... and writes the rest while the hub reads
+            return got
+
+        monkeypatch.setattr(hub.sync, "ingest_stream", ingest_then_grow)
+        report = sync_source(node, hub_store, "peer")
+        assert report.error and "changed while it was read" in report.error, report.error
+        assert first.exists() and first.read_bytes() == tail  # not moved: nothing is lost
+        monkeypatch.setattr(hub.sync, "ingest_stream", real)
+        _aged(first)  # the exporter is done with it
+        again = sync_source(node, hub_store, "peer")
+        assert again.error is None and first.name in {b.name for b in again.batches}
+        assert (self.peer_dir / "processed" / first.name).read_bytes() == tail
+        assert again.counts.accepted > 0 and again.counts.duplicate > 0  # the rest, then
+
     def test_links_special_files_and_non_utf8_names_are_set_aside_and_block_nothing(
         self, node: NodeConfig, hub_store: Store, tmp_path: Path
     ) -> None:
