@@ -216,6 +216,44 @@ def test_breaker_opens_in_the_store_and_dead_packages_go_first_when_it_is_back(
         city.dispose()
 
 
+def test_a_receipt_for_another_package_does_not_deliver(
+    tmp_path: Path, pki: Pki, province: tuple[str, Store]
+) -> None:
+    """A peer that answers 200 with a receipt it signed for an earlier package: the package
+    is not delivered (it may never have been stored there) but dead, sent again next pass."""
+    from fastapi import FastAPI, Response
+
+    url, prov = province
+    cfg, city = _city(tmp_path, pki, url)
+    try:
+        _ingest(city, Generator(seed=7).batch(1))
+        first = forward(cfg, city, "province")
+        assert [s.status for s in first.packages] == ["delivered"]
+        with city.read() as conn:
+            old = conn.execute(select(D.c.receipt)).scalar_one()
+        liar = FastAPI()
+
+        @liar.post("/v1/packages")
+        def answer() -> Response:  # a genuine receipt of the province, for the first package
+            return Response(old, media_type="application/vnd.hub-receipt+zip")
+
+        _ingest(city, Generator(seed=8).batch(1))
+        with serve(liar) as lying:
+            wrong, _ = _city(tmp_path, pki, lying)
+            p = forward(wrong, city, "province")
+        assert p.status == "stopped" and [s.status for s in p.packages] == ["dead"]
+        with city.read() as conn:
+            dead = conn.execute(select(D).where(D.c.status == "dead")).one()
+        assert "is not its receipt (receipt.package" in dead.last_error, dead.last_error
+        # the real province: the dead package goes first, and now it is there
+        p = forward(cfg, city, "province")
+        assert p.status == "done" and p.packages[0].package_id == dead.package_id
+        assert p.packages[0].status == "delivered"
+        assert _current(prov) == _current(city)
+    finally:
+        city.dispose()
+
+
 def test_one_process_at_a_time_per_target(tmp_path: Path, pki: Pki) -> None:
     cfg, city = _city(tmp_path, pki, "http://127.0.0.1:9")
     try:

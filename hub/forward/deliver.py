@@ -25,7 +25,8 @@ from hub.errors import HubError, InputError, RetryableError, UsageError
 from hub.interfaces import Adapter, LineAnswer
 from hub.package import archive, manifest
 from hub.package.envelope import ENVELOPE_SUFFIX, seal
-from hub.package.node import recipients
+from hub.package.node import recipients, trust_store
+from hub.package.receipt import verify as verify_receipt
 from hub.sources import open_target, open_upstream
 from hub.store import audit
 from hub.store.engine import Store
@@ -63,6 +64,26 @@ def package_id_of(data: bytes, origin: str = "package") -> str:
             origin, "has no manifest.json; expected a signed package", code="archive.manifest"
         )
     return manifest.parse(files["manifest.json"], origin).package_id
+
+
+def _not_its_receipt(cfg: NodeConfig, receiver: str, pid: str, receipt: bytes) -> str | None:
+    """Why ``receipt`` is not the target's signed answer to package ``pid`` (None: it is).
+    A 200 whose body is another package's receipt, or no receipt, does not deliver."""
+    try:
+        verify_receipt(
+            receipt,
+            f"receipt of {pid}",
+            trust_store(cfg),
+            now=datetime.now(UTC),
+            issuer=receiver,
+            package_id=pid,
+        )
+    except InputError as exc:
+        return (
+            f"the answer to {pid} is not its receipt ({exc.code}: {exc.reason}); the package "
+            "stays to be sent again (hub forward run, or the next pass)"
+        )
+    return None
 
 
 def push_package(cfg: NodeConfig, store: Store, data: bytes, name: str) -> DeliveryResult:
@@ -129,6 +150,10 @@ def _deliver(
         except HubError as exc:
             status, error = "dead", str(exc)
             attempts = 1
+    if target is not None and receipt is not None and status in ("delivered", "refused"):
+        problem = _not_its_receipt(cfg, target.receiver, pid, receipt)
+        if problem:  # not an answer to this package: it may never have been stored
+            status, error = "dead", problem
     values: dict[str, Any] = {
         "status": status,
         "attempts": attempts,
