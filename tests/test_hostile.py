@@ -135,3 +135,25 @@ def test_the_canary_hears_a_connection(canary: Canary) -> None:
     while canary.calls == before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert canary.calls == before + 1
+
+
+ADAPTERS = tomllib.loads((HERE / "manifest.toml").read_text("utf-8"))["adapter"]
+
+
+def test_every_adapter_case_names_a_test_that_exists() -> None:
+    """The adapter cases run beside their real peers; each names its test, which must be
+    there (a test function, or a method of the class named)."""
+    import ast
+
+    root = HERE.parents[1]
+    assert len(ADAPTERS) >= 10
+    for case in ADAPTERS:
+        assert case["why"] and case["outcome"], case
+        path, *names = case["test"].split("::")
+        tree = ast.parse((root / path).read_text("utf-8"))
+        scope: list[ast.stmt] = tree.body
+        for name in names:
+            found = [n for n in scope if isinstance(n, ast.FunctionDef | ast.ClassDef)
+                     and n.name == name]  # fmt: skip
+            assert found, f"{case['case']}: {case['test']} does not exist"
+            scope = found[0].body if isinstance(found[0], ast.ClassDef) else []
