@@ -231,3 +231,43 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
     assert got["doubled"] == []
     assert len(got["versions"]) == len(want["versions"])  # 0 lost, 0 duplicated
     assert got == want
+
+
+def test_a_full_disk_is_a_clear_error_and_the_same_input_again_completes(tmp_path: Path) -> None:
+    """A file-size limit (what a full disk looks like to a process) stops `hub ingest`
+    mid-batch with a message that says what happened and what to do, not a crash report;
+    the store stays sound, and the same input once there is room completes it."""
+    import resource
+
+    gen = Generator(seed=32)
+    records = gen.batch(20)
+    batch = tmp_path / "batch.jsonl"
+    write_batch(records, batch, "jsonl")
+    cfg = _config(tmp_path, "full", f"sqlite:///{tmp_path / 'full.db'}")
+    limit = batch.stat().st_size + 600_000  # the raw copy fits; the database does not
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    argv = [sys.executable, "-m", "hub", "ingest", str(batch), "--source", "county-a",
+            "--config", str(cfg), "--format", "json"]  # fmt: skip
+    env = {**os.environ, "HUB_DATABASE_URL": "", "HUB_LOG_DIR": str(tmp_path / "logs")}
+
+    def hub(args: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, env=env, capture_output=True, text=True, check=False, **kw)
+
+    got = hub(argv, preexec_fn=small_disk)
+    assert got.returncode == 2, got.stderr
+    assert "could not be written" in got.stderr and "free space" in got.stderr, got.stderr
+    assert "unexpected failure" not in got.stderr and not (tmp_path / "logs").exists()
+    check = hub([sys.executable, "-m", "hub", "db", "check", "--deep", "--config", str(cfg)])
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = hub(argv)
+    assert again.returncode in (0, 1), again.stderr
+    out = orjson.loads(again.stdout)
+    assert out["records_in"] == len(records) == sum(out[k] for k in OUTCOMES)
+    store = open_store(NodeConfig(store=StoreSection(url=f"sqlite:///{tmp_path / 'full.db'}")))
+    try:
+        _integrity(store)
+    finally:
+        store.dispose()

@@ -3,6 +3,7 @@ holds the traceback, and exit status 2."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -23,7 +24,40 @@ def log_dir() -> Path:
     return Path(state) / "hub"
 
 
+# what a full disk (or a file-size or disk quota limit) looks like from each layer
+_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_FULL_TEXTS = ("database or disk is full", "disk i/o error", "no space left on device",
+               "could not extend file", "file too large", "disk quota exceeded")  # fmt: skip
+
+
+def storage_full(exc: BaseException) -> str | None:
+    """The storage error behind ``exc`` when it is a full disk or a limit, else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _FULL_ERRNOS:
+            return os.strerror(seen.errno or 0)
+        text = str(seen).lower()
+        if hit := next((t for t in _FULL_TEXTS if t in text), None):
+            return hit
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def full(why: str) -> NoReturn:
+    print(
+        f"error: the store could not be written ({why}): the disk is full, a file-size or "
+        "quota limit was reached, or the disk is failing. Nothing after the last commit was "
+        "kept and the input was not acknowledged; free space, then run the same command "
+        "again (what was committed comes back as duplicates). `hub db check` says whether "
+        "the store is sound.",
+        file=sys.stderr,
+    )
+    sys.exit(2)
+
+
 def report(exc: BaseException) -> NoReturn:
+    if (why := storage_full(exc)) is not None:
+        full(why)
     when = datetime.now().astimezone()
     what = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     where = "(no log could be written)"
