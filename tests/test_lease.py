@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -22,7 +22,7 @@ from tests.conftest import BACKENDS
 
 HOLD = """
 import sys, time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from hub.config import NodeConfig, StoreSection
 from hub.forward import target
 from hub.store.engine import open_store
@@ -76,4 +76,47 @@ def test_a_killed_holder_gives_its_lease_up_at_once(database_url: str, tmp_path:
             other.kill()
         other.wait()
         other.stdout.close()
+        store.dispose()
+
+
+CLAIM = """
+import sys, time
+from datetime import timedelta
+from hub.config import NodeConfig, StoreSection
+from hub.store.engine import open_store
+from hub.store.lease import holder_id
+from hub.work import queue
+store = open_store(NodeConfig(store=StoreSection(url=sys.argv[1], data_dir=sys.argv[2])))
+item = queue.claim(store, holder_id(), timedelta(hours=1))
+print(item.id, flush=True)
+time.sleep(600)
+"""
+
+
+@BACKENDS
+def test_a_queued_batch_whose_worker_was_killed_is_taken_over_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    from hub.work import queue
+
+    store = open_store(NodeConfig(store=StoreSection(url=database_url, data_dir=tmp_path)))
+    first = queue.enqueue(store, b'{"dataset": "PROJECT", "record": {}}\n', "county-q", "a.jsonl")
+    worker = subprocess.Popen(
+        [sys.executable, "-c", CLAIM, database_url, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout is not None
+    try:
+        assert int(worker.stdout.readline()) == first  # in hand, for an hour
+        assert queue.claim(store, holder_id(), timedelta(minutes=1)) is None  # it is alive
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        took = queue.claim(store, holder_id(), timedelta(minutes=1))
+        assert took is not None and took.id == first and took.attempts == 2
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait()
+        worker.stdout.close()
         store.dispose()
