@@ -32,7 +32,7 @@ def regions(data: bytes) -> dict[str, list[int]]:
     for info in zf.infolist():
         at = info.header_offset
         name_len, extra_len = struct.unpack("<HH", data[at + 26 : at + 30])
-        out["local header"] += range(at, at + 26)
+        out["local header"] += range(at, at + 30)
         out["entry name"] += range(at + 30, at + 30 + name_len)
         body = at + 30 + name_len + extra_len
         kind = (

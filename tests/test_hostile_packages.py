@@ -116,12 +116,15 @@ def test_every_package_case_ends_in_its_outcome(
 
 
 def test_a_byte_flipped_anywhere_in_an_archive_is_refused(pki: Pki) -> None:
-    """PER_REGION flips spread over each region of a package: every one is refused with a
-    reason code, none raises anything else, none is accepted."""
+    """PER_REGION flips spread over each region of a package (the regions cover every byte
+    once): every one is refused with a reason code, none raises anything else, none is
+    accepted."""
     good = package(pki.good)
     verify(good, pki)  # the control: unflipped, it verifies
+    where = regions(good)
+    assert sorted(at for offsets in where.values() for at in offsets) == list(range(len(good)))
     codes: dict[str, Counter[str]] = {}
-    for region, offsets in regions(good).items():
+    for region, offsets in where.items():
         step = max(1, len(offsets) // PER_REGION)
         got: Counter[str] = Counter()
         for at in offsets[::step]:

@@ -10,20 +10,23 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from hub.config import NodeConfig, StoreSection
+from hub.errors import RetryableError
 from hub.forward import target
 from hub.store.engine import Store, open_store
 from hub.store.forward_models import ForwardTarget
 from hub.store.lease import holder_id
-from hub.store.models import table
+from hub.store.models import RawBatch, table
 from tests.conftest import BACKENDS
 
 HOLD = """
 import sys, time
 from datetime import UTC, datetime, timedelta
 from hub.config import NodeConfig, StoreSection
+from hub.errors import RetryableError
 from hub.forward import target
 from hub.store.engine import open_store
 from hub.store.lease import holder_id
@@ -83,6 +86,7 @@ CLAIM = """
 import sys, time
 from datetime import timedelta
 from hub.config import NodeConfig, StoreSection
+from hub.errors import RetryableError
 from hub.store.engine import open_store
 from hub.store.lease import holder_id
 from hub.work import queue
@@ -119,4 +123,39 @@ def test_a_queued_batch_whose_worker_was_killed_is_taken_over_at_once(
             worker.kill()
         worker.wait()
         worker.stdout.close()
+        store.dispose()
+
+
+@BACKENDS
+def test_a_package_whose_receiver_was_killed_is_resumed_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A copy of a package whose receiver died mid-way (row ``receiving``, its lease two
+    minutes from over) resumes it now when the receiver was a process of this machine."""
+    from hub.package import claim
+    from hub.store.models import Package
+
+    store = open_store(NodeConfig(store=StoreSection(url=database_url, data_dir=tmp_path)))
+    dead = subprocess.run(
+        [sys.executable, "-c", "from hub.store.lease import holder_id; print(holder_id())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    pkg, now = table(Package), datetime.now(UTC)
+    sha = "0" * 64
+    with store.write() as conn:
+        conn.execute(table(RawBatch).insert(), {"sha256": sha, "size": 1, "media_type": "package",
+                                                "origin": "t", "first_seen": now})  # fmt: skip
+        for pid, holder in (("PKG-DEAD-0001", dead), ("PKG-LIVE-0001", holder_id())):
+            conn.execute(pkg.insert(), {
+                "package_id": pid, "sender": "S", "receiver": "R", "raw_sha256": sha,
+                "manifest_sha256": sha, "status": "receiving", "received_at": now,
+                "claimed_until": now + claim.LEASE, "claimed_by": holder,
+            })  # fmt: skip
+    try:
+        t0 = time.monotonic()
+        got = claim.claim(store, "PKG-DEAD-0001", wait=5)
+        assert got.row_id is not None and got.receipt is None and time.monotonic() - t0 < 5
+        with pytest.raises(RetryableError):  # a live receiver (this process) is waited for
+            claim.claim(store, "PKG-LIVE-0001", wait=0.5)
+    finally:
         store.dispose()

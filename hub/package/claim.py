@@ -3,7 +3,9 @@
 The first receiver writes the package row (status ``receiving``) with a lease
 (``claimed_until``) and renews it as it goes.  A copy of the same bytes that arrives while
 the lease holds waits for the first receiver and answers with its receipt, byte for byte; a
-row whose lease ran out belongs to a receiver that died, and the copy resumes it.  Threads
+row whose lease ran out belongs to a receiver that died, and the copy resumes it, as it does
+at once when the holder was a process of this machine that no longer runs (a SIGKILL, a
+crash: ``hub.store.lease.gone``).  Threads
 of one process also queue on a lock per package id, so they do not even poll.
 """
 
@@ -24,6 +26,7 @@ from hub.errors import RetryableError
 from hub.package.verify import Verified
 from hub.store.blobs import record_raw
 from hub.store.engine import Store, utc
+from hub.store.lease import gone, holder_id
 from hub.store.models import Package, table
 
 PKG = table(Package)
@@ -59,7 +62,12 @@ def claim(store: Store, package_id: str, wait: float = WAIT_SECONDS) -> Claim:
         with store.write() as conn:
             row: Any = conn.execute(
                 select(
-                    PKG.c.id, PKG.c.status, PKG.c.receipt, PKG.c.claimed_until, PKG.c.raw_sha256
+                    PKG.c.id,
+                    PKG.c.status,
+                    PKG.c.receipt,
+                    PKG.c.claimed_until,
+                    PKG.c.claimed_by,
+                    PKG.c.raw_sha256,
                 ).where(PKG.c.package_id == package_id)
             ).first()
             if row is None:
@@ -68,9 +76,11 @@ def claim(store: Store, package_id: str, wait: float = WAIT_SECONDS) -> Claim:
                 return Claim(receipt=row.receipt, row_id=row.id, sha256=row.raw_sha256)
             clock = datetime.now(UTC)
             lease = utc(row.claimed_until)
-            if lease is None or lease <= clock:  # its receiver died: take it over
+            if lease is None or lease <= clock or gone(row.claimed_by):  # its receiver died
                 conn.execute(
-                    update(PKG).where(PKG.c.id == row.id).values(claimed_until=clock + LEASE)
+                    update(PKG)
+                    .where(PKG.c.id == row.id)
+                    .values(claimed_until=clock + LEASE, claimed_by=holder_id())
                 )
                 return Claim(row_id=row.id, sha256=row.raw_sha256)
         if time.monotonic() > deadline:
@@ -124,6 +134,7 @@ def open_row(
                         "source": source[:100],
                         "sequence": m.sequence,
                         "claimed_until": datetime.now(UTC) + LEASE,
+                        "claimed_by": holder_id(),
                     },
                 ).scalar_one()
             )

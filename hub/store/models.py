@@ -57,6 +57,7 @@ class Package(Base):
     sequence: Mapped[int | None] = mapped_column(BigInteger)
     # while receiving: the receiver's lease; copies arriving meanwhile wait for its receipt
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # hub.store.lease.holder_id
 
 
 class Delivery(Base):
