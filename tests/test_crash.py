@@ -271,3 +271,52 @@ def test_a_full_disk_is_a_clear_error_and_the_same_input_again_completes(tmp_pat
         _integrity(store)
     finally:
         store.dispose()
+
+
+@pytest.mark.slow
+def test_postgresql_stopped_mid_batch_then_started_loses_and_doubles_nothing(
+    tmp_path: Path,
+) -> None:
+    """The database server goes down (an immediate stop: no checkpoint) while `hub ingest`
+    is committing chunks: the command says so and exits 2, not a crash report; when the
+    server is back the same input completes, and the store equals one that never saw the
+    outage."""
+    from tests.pgserver import private_postgresql
+
+    gen = Generator(seed=33)
+    records = gen.batch(40)
+    gen.inject_defects(records, 0.05)
+    batch = tmp_path / "batch.jsonl"
+    write_batch(records, batch, "jsonl")
+    ref_url = f"sqlite:///{tmp_path / 'ref.db'}"
+    done = _hub(_config(tmp_path, "ref", ref_url), batch)
+    done.communicate(timeout=300)
+    assert done.returncode in (0, 1)
+    ref = open_store(NodeConfig(store=StoreSection(url=ref_url)))
+    want = _state(ref)
+    ref.dispose()
+    with private_postgresql() as pg:
+        cfg = _config(tmp_path, "pg", pg.url)
+        watcher = make_engine(pg.url)
+        p = _hub(cfg, batch)
+        _wait_for_progress(watcher, p, 0, 120)
+        watcher.dispose()
+        assert p.poll() is None, "the batch ended before the server could be stopped"
+        pg.crash()
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 2, err.decode()
+        assert b"database stopped answering" in err and b"unexpected failure" not in err
+        pg.start()
+        again = _hub(cfg, batch)
+        out, err = again.communicate(timeout=300)
+        assert again.returncode in (0, 1), err.decode()
+        last = orjson.loads(out)
+        assert last["records_in"] == len(records) == sum(last[k] for k in OUTCOMES)
+        assert last["duplicate"] > 0  # what was committed before the outage
+        store = open_store(NodeConfig(store=StoreSection(url=pg.url, data_dir=tmp_path / "pg")))
+        try:
+            got = _state(store)
+            _integrity(store)
+        finally:
+            store.dispose()
+    assert got == want

@@ -55,9 +55,32 @@ def full(why: str) -> NoReturn:
     sys.exit(2)
 
 
+def database_down(exc: BaseException) -> str | None:
+    """The driver's first line when ``exc`` is the database server gone away (stopped,
+    restarted, the network cut), else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__module__.startswith("psycopg") and type(seen).__name__ in (
+            "OperationalError",
+            "InterfaceError",
+        ):
+            return str(seen).strip().splitlines()[0][:300]
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def report(exc: BaseException) -> NoReturn:
     if (why := storage_full(exc)) is not None:
         full(why)
+    if (why := database_down(exc)) is not None:
+        print(
+            f"error: the database stopped answering ({why}). Nothing after the last commit "
+            "was kept and the input was not acknowledged; when the database is back "
+            "(`hub db status`), run the same command again: what was committed comes back "
+            "as duplicates.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     when = datetime.now().astimezone()
     what = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     where = "(no log could be written)"
