@@ -28,6 +28,7 @@ from hub.errors import InputError
 from hub.ingest import streams
 from hub.ingest.chunk import Item
 from hub.ingest.holds import expire_holds
+from hub.ingest.orphans import interrupt_dead
 from hub.ingest.outcome import Counts, Verdict
 from hub.ingest.parallel import available, validated_chunks
 from hub.ingest.reconciler import Reconciler
@@ -36,6 +37,7 @@ from hub.mapping.records import ROW_FORMAT, iter_mapped
 from hub.store import audit
 from hub.store.blobs import record_raw
 from hub.store.engine import Store
+from hub.store.lease import holder_id
 from hub.store.models import Hold, SourceCursor, SyncRun, table
 from hub.store.upsert import upsert
 from hub.validation.limits import MB, Limits
@@ -157,6 +159,7 @@ def ingest_stream(
     expired = expire_holds(store, clock)
     with store.write() as conn:
         record_raw(conn, sha, size, fmt, origin, clock)
+        interrupt_dead(conn, clock)  # runs whose process was killed: not running any more
         run_id = conn.execute(
             RUN.insert().returning(RUN.c.id),
             {
@@ -165,6 +168,7 @@ def ingest_stream(
                 "raw_sha256": sha,
                 "status": "running",
                 "started_at": clock,
+                "owner": holder_id(),
             },
         ).scalar_one()
     result = RunResult(run_id, source, origin, sha, fmt, Counts(), expired_holds=expired)

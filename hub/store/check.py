@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, select, text
 
 from hub.store import audit
 from hub.store.engine import Store
+from hub.store.lease import gone
 from hub.store.models import CurrentRecord, RawBatch, RecordVersion, SyncRun, table
 
 
@@ -113,14 +114,15 @@ def _raw(store: Store, conn: Connection, deep: bool) -> Check:
 
 def _leftovers(store: Store, conn: Connection) -> Check:
     temp = list(store.raw.root.glob(".incoming-*")) if store.raw.root.is_dir() else []
-    running = conn.execute(
-        select(func.count()).select_from(table(SyncRun)).where(table(SyncRun).c.status == "running")
-    ).scalar_one()
+    run = table(SyncRun)
+    owners = conn.execute(select(run.c.owner).where(run.c.status == "running")).scalars().all()
+    dead = sum(1 for o in owners if gone(o))
     return Check(
         "leftovers",
         True,
-        f"{len(temp)} temporary raw file(s) of interrupted writes; {running} run(s) marked "
-        "running (in progress, or killed: the same input again resumes)",
+        f"{len(temp)} temporary raw file(s) of interrupted writes; {len(owners)} run(s) marked "
+        f"running, {dead} of them of a killed process (the next run marks those interrupted; "
+        "the same input again completes them)",
     )
 
 

@@ -86,6 +86,7 @@ class SyncRun(Base):
     origin: Mapped[str] = mapped_column(String(1000))
     raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_batch.sha256"))
     status: Mapped[str] = mapped_column(String(16))  # running, done, failed, interrupted
+    owner: Mapped[str | None] = mapped_column(String(200))  # hub.store.lease.holder_id
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     records_in: Mapped[int] = mapped_column(Integer, default=0)
