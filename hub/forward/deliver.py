@@ -26,6 +26,7 @@ from hub.interfaces import Adapter, LineAnswer
 from hub.package import archive, manifest
 from hub.package.envelope import ENVELOPE_SUFFIX, seal
 from hub.package.node import recipients, trust_store
+from hub.package.receipt import Receipt
 from hub.package.receipt import verify as verify_receipt
 from hub.sources import open_target, open_upstream
 from hub.store import audit
@@ -44,6 +45,7 @@ class DeliveryResult:
     receipt: bytes | None
     error: str | None
     answers: list[LineAnswer] | None = None  # a peer that answers per record, unsigned
+    verified: Receipt | None = None  # the receipt, checked as the target's for this package
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -66,11 +68,13 @@ def package_id_of(data: bytes, origin: str = "package") -> str:
     return manifest.parse(files["manifest.json"], origin).package_id
 
 
-def _not_its_receipt(cfg: NodeConfig, receiver: str, pid: str, receipt: bytes) -> str | None:
-    """Why ``receipt`` is not the target's signed answer to package ``pid`` (None: it is).
+def its_receipt(
+    cfg: NodeConfig, receiver: str, pid: str, receipt: bytes
+) -> tuple[Receipt | None, str | None]:
+    """``receipt`` as the target's signed answer to package ``pid``, or why it is not one.
     A 200 whose body is another package's receipt, or no receipt, does not deliver."""
     try:
-        verify_receipt(
+        got, _ = verify_receipt(
             receipt,
             f"receipt of {pid}",
             trust_store(cfg),
@@ -79,11 +83,11 @@ def _not_its_receipt(cfg: NodeConfig, receiver: str, pid: str, receipt: bytes) -
             package_id=pid,
         )
     except InputError as exc:
-        return (
+        return None, (
             f"the answer to {pid} is not its receipt ({exc.code}: {exc.reason}); the package "
             "stays to be sent again (hub forward run, or the next pass)"
         )
-    return None
+    return got, None
 
 
 def push_package(cfg: NodeConfig, store: Store, data: bytes, name: str) -> DeliveryResult:
@@ -150,8 +154,9 @@ def _deliver(
         except HubError as exc:
             status, error = "dead", str(exc)
             attempts = 1
+    verified = None
     if target is not None and receipt is not None and status in ("delivered", "refused"):
-        problem = _not_its_receipt(cfg, target.receiver, pid, receipt)
+        verified, problem = its_receipt(cfg, target.receiver, pid, receipt)
         if problem:  # not an answer to this package: it may never have been stored
             status, error = "dead", problem
     values: dict[str, Any] = {
@@ -173,4 +178,4 @@ def _deliver(
                 | values,
             ).scalar_one()
         audit.append(conn, "hub", f"delivery.{status}", pid, {"delivery": did, "error": error})
-    return DeliveryResult(did, pid, status, attempts, receipt, error, answers)
+    return DeliveryResult(did, pid, status, attempts, receipt, error, answers, verified)

@@ -27,8 +27,7 @@ from hub.forward.deliver import D, DeliveryResult, send_again
 from hub.forward.refresh import refresh
 from hub.forward.verdicts import ITEM_COLS, NO_VERDICT, record_answers, record_verdicts
 from hub.package.build import build
-from hub.package.node import identity, trust_store
-from hub.package.receipt import Receipt, verify
+from hub.package.node import identity
 from hub.store import audit
 from hub.store.bulk import Bulk
 from hub.store.engine import Store
@@ -214,19 +213,7 @@ def _settle(cfg: NodeConfig, store: Store, name: str, r: DeliveryResult, records
     now = datetime.now(UTC)
     t = cfg.forward[name]
     sent = Sent(r.package_id, r.id, r.status, records, error=r.error)
-    receipt: Receipt | None = None
-    if r.receipt and r.status in ("delivered", "refused"):
-        try:
-            receipt, _ = verify(
-                r.receipt,
-                f"receipt of {r.package_id}",
-                trust_store(cfg),
-                now=now,
-                issuer=t.receiver,
-                package_id=r.package_id,
-            )
-        except HubError as exc:
-            sent.error = f"the receipt could not be verified: {exc}"
+    receipt = r.verified  # checked by the delivery: the target's, for this package
     if receipt is not None:
         sent.verdicts = record_verdicts(store, name, receipt, now)
     elif r.answers is not None:  # a peer that answers record by record, signing nothing
