@@ -1,19 +1,26 @@
-"""What bench/kills.py needs beside its phases: `hub` processes to start and kill, a node's
-SQLite store read with the standard library (not through the hub it checks), and one
-phase's figures."""
+"""What bench/kills.py's phases share: `hub` processes to start and kill, a node's SQLite
+store read with the standard library (not through the hub it checks), node folders copied,
+receipts checked against a store, and one phase's figures."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.demo.nodes import Node, free_port
+
+Nodes = tuple[Node, Node, Node]  # the demo's province and two counties
 HUB = str(Path(sys.executable).with_name("hub"))
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
 
@@ -113,3 +120,45 @@ def wait_http(url: str, p: subprocess.Popen[bytes], seconds: float = 60) -> None
             pass
         time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def db_of(folder: Path) -> Path:
+    return folder / "hub-data" / "hub.db"
+
+
+def safe_rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    try:
+        return rows(db, sql, *params)
+    except sqlite3.OperationalError:  # no store yet, or its schema not yet made
+        return []
+
+
+def unstored_in_receipts(db: Path, receipts: list[bytes]) -> int:
+    """Records the receipts say were accepted that the store ``db`` does not hold."""
+    held = set(safe_rows(db, "SELECT DISTINCT dataset, business_key FROM record_version"))
+    missing = 0
+    for receipt in receipts:
+        with zipfile.ZipFile(io.BytesIO(receipt)) as zf:
+            verdicts = json.loads(zf.read("receipt.json"))["records"]
+        missing += sum(
+            1
+            for v in verdicts
+            if v["outcome"] == "accepted" and (v["dataset"], v["key"]) not in held
+        )
+    return missing
+
+
+def copy_node(src: Path, dst: Path, *, cut: str | None = None) -> Path:
+    shutil.copytree(src, dst)
+    cfg = dst / "node.toml"
+    text = cfg.read_text("utf-8")
+    if cut and cut in text:
+        text = text[: text.index(cut)]
+    cfg.write_text(re.sub(r"(?m)^port = \d+", f"port = {free_port()}", text), "utf-8")
+    return cfg
+
+
+def port_of(cfg: Path) -> int:
+    m = re.search(r"(?m)^port = (\d+)", cfg.read_text("utf-8"))
+    assert m
+    return int(m.group(1))
