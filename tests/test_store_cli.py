@@ -166,3 +166,24 @@ def test_db_check_finds_a_store_sound_and_names_what_broke(
     assert "1 of " in failed["current records"]["detail"]
     assert "broken at entry 1" in failed["audit chain"]["detail"]
     assert "1 altered" in failed["raw store"]["detail"] and failed["raw store"]["hint"]
+
+
+def test_temporary_files_of_killed_writers_are_removed_by_the_next_write(
+    run: Any, tmp_path: Path
+) -> None:
+    import os
+    import time
+
+    first, _ = _batch(tmp_path, seed=27, n=1)
+    run("ingest", str(first), "--source", "county-a")
+    raw = tmp_path / "hub-data" / "raw"
+    killed, writing = raw / ".incoming-killed", raw / ".incoming-writing"
+    killed.write_bytes(b"half a batch")
+    writing.write_bytes(b"still arriving")
+    old = time.time() - 2 * 3600
+    os.utime(killed, (old, old))  # untouched for two hours: its writer is gone
+    second, _ = _batch(tmp_path, seed=28, n=1)
+    assert run("ingest", str(second), "--source", "county-a").exit_code == 0
+    assert not killed.exists() and writing.exists()
+    got = orjson.loads(run("db", "check", "--format", "json").output)
+    assert "1 temporary raw file" in got["checks"][4]["detail"]

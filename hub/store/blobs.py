@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -26,6 +27,7 @@ from sqlalchemy import Connection
 from hub.errors import FatalError
 
 CHUNK = 1 << 20
+STALE_S = 3600  # a temporary file untouched this long belongs to a killed writer
 SEALED = ".p7m"
 
 
@@ -47,6 +49,18 @@ class Sealer(Protocol):
 class RawStore:
     def __init__(self, root: Path, sealer: Sealer | None = None) -> None:
         self.root, self.sealer = root, sealer
+        self._swept = False
+
+    def _sweep(self) -> None:
+        """Remove the temporary files of writers that were killed (untouched for STALE_S);
+        once per store object, before its first write.  A file still being written is
+        touched as its blocks arrive, so it is never this old."""
+        self._swept = True
+        cutoff = time.time() - STALE_S
+        for p in self.root.glob(".incoming-*"):
+            with contextlib.suppress(OSError):  # another process removed it first
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()
 
     def path(self, sha256: str) -> Path:
         """Where the object is kept plain (a sealed one is this name + ``.p7m``)."""
@@ -61,6 +75,8 @@ class RawStore:
     def put_stream(self, stream: BinaryIO, limit: int | None = None) -> tuple[str, int]:
         """Copy a stream into the store; return (sha256, size)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if not self._swept:
+            self._sweep()
         h, size = hashlib.sha256(), 0
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         sealing = self.sealer is not None and bool(self.sealer.seal_to)

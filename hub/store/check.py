@@ -2,8 +2,9 @@
 that filled: the database's own integrity (SQLite), every current record pointing at a
 version with its content, the audit chain, and the raw store holding every batch it lists
 (``deep``: and every object's bytes still hashing to its name).  Leftovers of a killed
-process (``.incoming-*`` temporary files, runs still marked running) are counted, not
-failures: the next run of the same input resumes or repeats it."""
+process (``.incoming-*`` temporary files, which the next write removes once they are an
+hour old; runs still marked running, which the next run marks interrupted) are counted,
+not failures."""
 
 from __future__ import annotations
 
