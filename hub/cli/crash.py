@@ -7,6 +7,7 @@ import errno
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
@@ -30,16 +31,22 @@ _FULL_TEXTS = ("database or disk is full", "disk i/o error", "no space left on d
                "could not extend file", "file too large", "disk quota exceeded")  # fmt: skip
 
 
-def storage_full(exc: BaseException) -> str | None:
-    """The storage error behind ``exc`` when it is a full disk or a limit, else None."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling."""
     seen: BaseException | None = exc
     while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def storage_full(exc: BaseException) -> str | None:
+    """The storage error behind ``exc`` when it is a full disk or a limit, else None."""
+    for seen in _chain(exc):
         if isinstance(seen, OSError) and seen.errno in _FULL_ERRNOS:
             return os.strerror(seen.errno or 0)
         text = str(seen).lower()
         if hit := next((t for t in _FULL_TEXTS if t in text), None):
             return hit
-        seen = seen.__cause__ or seen.__context__
     return None
 
 
@@ -58,14 +65,12 @@ def full(why: str) -> NoReturn:
 def database_down(exc: BaseException) -> str | None:
     """The driver's first line when ``exc`` is the database server gone away (stopped,
     restarted, the network cut), else None."""
-    seen: BaseException | None = exc
-    while seen is not None:
+    for seen in _chain(exc):
         if type(seen).__module__.startswith("psycopg") and type(seen).__name__ in (
             "OperationalError",
             "InterfaceError",
         ):
             return str(seen).strip().splitlines()[0][:300]
-        seen = seen.__cause__ or seen.__context__
     return None
 
 

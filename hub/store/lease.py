@@ -12,6 +12,7 @@ after its user is gone, and a recycled one would drop it silently.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import socket
@@ -24,9 +25,11 @@ from sqlalchemy import Table, or_, select, update
 from hub.store.engine import Store
 
 
+@functools.cache
 def _machine() -> str:
     """This kernel and process namespace: two containers with one host name differ here,
-    so neither takes the other's lease for a process it cannot see."""
+    so neither takes the other's lease for a process it cannot see.  Read once: neither
+    changes while a process runs (a forked child shares both)."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
         ns = os.stat("/proc/self/ns/pid").st_ino
