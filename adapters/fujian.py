@@ -18,37 +18,29 @@ from the peer) at the configured address.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib.resources import files
 from typing import Any
 
 import orjson
-import requests
-import zeep
 from pydantic import Field
-from zeep.exceptions import Fault, TransportError
-from zeep.transports import Transport
 
+from adapters import soapcalls
+from adapters.soapcalls import SoapOptions
 from hub.config import resolve_secret
 from hub.dictionary.loader import load_dictionary
-from hub.errors import FatalError, RetryableError
-from hub.interfaces import Adapter, AdapterOptions, LineAnswer, PushResult
+from hub.errors import FatalError
+from hub.interfaces import Adapter, LineAnswer, PushResult
 from hub.interop.fujian import message, token
-from hub.package import archive, manifest
 from hub.reconcile.keys import key_plans
 
 BINDING = "{http://tempuri.org/}DataServiceSoap"
 REFUSED_CALLER = ("TOKEN", "SYSTEM_NO")  # words of a refused caller, not of a record
 
 
-class FujianOptions(AdapterOptions):
-    url: str = Field(pattern=r"^https?://")  # the service, e.g. https://…/DataService.asmx
+class FujianOptions(SoapOptions):  # url: the service, e.g. https://…/DataService.asmx
     system_no: str = Field(min_length=1, max_length=8)  # the SYSTEM_NO Fujian issued this node
     secret: str  # $env:NAME or $file:PATH: its 8-character DES key
-    timeout_seconds: float = Field(default=60, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=20)
-    backoff_seconds: float = Field(default=5, ge=0)
 
 
 class FujianAdapter(Adapter):
@@ -57,21 +49,14 @@ class FujianAdapter(Adapter):
     options: FujianOptions
     sleep: Callable[[float], None] = staticmethod(time.sleep)
 
-    def _service(self) -> Any:
-        o = self.options
-        transport = Transport(timeout=o.timeout_seconds, operation_timeout=o.timeout_seconds)
-        wsdl = str(files("hub.interop.fujian") / "DataService.wsdl")
-        client = zeep.Client(wsdl, transport=transport)
-        return client.create_service(BINDING, o.url)
-
     def push(self, name: str, data: bytes) -> PushResult:
         o = self.options
         secret = resolve_secret(o.secret, f"[{self.context.source}] options.secret")
-        service = self._service()
+        service = soapcalls.service("hub.interop.fujian", "DataService.wsdl", BINDING, o)
         self._plans = key_plans(load_dictionary())
         answers: list[LineAnswer] = []
         attempts = 1
-        for dataset, line, op, fields in _records(data, name):
+        for dataset, line, op, fields in soapcalls.records(data, name):
             ok, msg, tries = self._send(service, secret, dataset, op, fields)
             attempts = max(attempts, tries)
             answers.append(LineAnswer(dataset, line, ok, msg))
@@ -97,40 +82,17 @@ class FujianAdapter(Adapter):
 
     def _call(self, service: Any, secret: str, des: bytes) -> tuple[bool, str, int]:
         o = self.options
-        last = ""
-        for attempt in range(1, o.max_attempts + 1):
+
+        def send() -> Any:
             validation = token.validation(o.system_no, secret, datetime.now(UTC))
-            try:
-                answer = service.UploadData_G_V4(validation, des.decode("utf-8"))
-            except (TransportError, requests.RequestException) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            except Fault as exc:
-                raise FatalError(f"{o.url}: SOAP fault {exc.message!r}") from exc
-            else:
-                reply = orjson.loads(answer or "{}")
-                status, msg = str(reply.get("STATUS", "")), str(reply.get("MSG", ""))
-                if status != "1" and any(w in msg for w in REFUSED_CALLER):
-                    raise FatalError(
-                        f"{o.url} refused this node as SYSTEM_NO {o.system_no}: {msg}; check "
-                        "[forward.*] options.system_no and secret with the province"
-                    )
-                return status == "1", msg, attempt
-            if attempt < o.max_attempts:
-                self.sleep(o.backoff_seconds * 2 ** (attempt - 1))
-        raise RetryableError(
-            f"{o.url}: UploadData_G_V4 failed {o.max_attempts} times: {last}",
-            attempts=o.max_attempts,
-        )
+            return service.UploadData_G_V4(validation, des.decode("utf-8"))
 
-
-def _records(data: bytes, name: str) -> Iterator[tuple[str, int, str, dict[str, Any]]]:
-    """(data set, line, op, fields) of each record of a package, in the manifest's order."""
-    entries = dict(archive.read(data, name))
-    m = manifest.parse(entries["manifest.json"], name)
-    for f in m.files:
-        if f.kind != "data" or f.dataset is None:
-            continue
-        lines = [ln for ln in entries[f.path].split(b"\n") if ln.strip()]
-        for i, ln in enumerate(lines, start=1):
-            env = orjson.loads(ln)
-            yield env["dataset"], i, env.get("op") or "add", env["record"]
+        answer, attempt = soapcalls.call(o, "UploadData_G_V4", send, self.sleep)
+        reply = orjson.loads(answer or "{}")
+        status, msg = str(reply.get("STATUS", "")), str(reply.get("MSG", ""))
+        if status != "1" and any(w in msg for w in REFUSED_CALLER):
+            raise FatalError(
+                f"{o.url} refused this node as SYSTEM_NO {o.system_no}: {msg}; check "
+                "[forward.*] options.system_no and secret with the province"
+            )
+        return status == "1", msg, attempt

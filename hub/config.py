@@ -30,6 +30,7 @@ from hub.sections import (
     ForwardSection,
     FujianSection,
     HttpSection,
+    ShanxiSection,
     SigningSection,
     TrustSection,
     every_seconds,
@@ -129,11 +130,21 @@ class NodeConfig(_Frozen):
     console: ConsoleSection = ConsoleSection()
     alerts: AlertsSection = AlertsSection()
     fujian: FujianSection = FujianSection()
+    shanxi: ShanxiSection = ShanxiSection()
     sources: dict[str, SourceSection] = Field(default_factory=dict)
     schedules: dict[str, ScheduleSection] = Field(default_factory=dict)
     upstream: UpstreamSection | None = None
     forward: dict[str, ForwardSection] = Field(default_factory=dict)  # targets (fan-out)
     path: Path | None = None  # the file this came from (None: built-in defaults)
+
+    @model_validator(mode="after")
+    def _shanxi_needs_its_overlay(self) -> NodeConfig:
+        if self.shanxi.enabled and "shanxi" not in self.dictionary.overlays:
+            raise ValueError(
+                "[shanxi] enabled needs Shanxi's own fields: add [dictionary] overlays = "
+                '["shanxi"] (without it every record from Shanxi is quarantined)'
+            )
+        return self
 
     @model_validator(mode="after")
     def _schedules_name_sources(self) -> NodeConfig:

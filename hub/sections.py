@@ -115,6 +115,13 @@ class EncryptionSection(Frozen):
         return self
 
 
+def secret_reference(v: str, name: str, what: str) -> str:
+    """A setting that names where a secret is, never the secret itself."""
+    if not v.startswith(("$env:", "$file:")):
+        raise ValueError(f"{name} is a reference ($env:NAME or $file:PATH), never {what}")
+    return v
+
+
 class FujianSystem(Frozen):
     secret: str  # $env:NAME or $file:PATH: the 8-character DES key Fujian issued the system
     source: str  # its records are recorded as from this source
@@ -122,9 +129,7 @@ class FujianSystem(Frozen):
     @field_validator("secret")
     @classmethod
     def _reference(cls, v: str) -> str:
-        if not v.startswith(("$env:", "$file:")):
-            raise ValueError("secret is a reference ($env:NAME or $file:PATH), never the key")
-        return v
+        return secret_reference(v, "secret", "the key")
 
 
 class FujianSection(Frozen):
@@ -134,6 +139,25 @@ class FujianSection(Frozen):
     enabled: bool = False
     token_hours: float = Field(default=12, gt=0)  # a token's time may be this far from now
     systems: dict[str, FujianSystem] = Field(default_factory=dict)
+
+
+class ShanxiUser(Frozen):
+    key: str  # $env:NAME or $file:PATH: the password Shanxi's platform gave the USERID
+    source: str  # its records are recorded as from this source
+
+    @field_validator("key")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        return secret_reference(v, "key", "the password")
+
+
+class ShanxiSection(Frozen):
+    """Shanxi's public-service platform service (receiveInfo) at /pspde/services/pspdews, for
+    trading systems configured for Shanxi (docs/interop.md); callers by USERID.  Needs the
+    overlay: [dictionary] overlays = ["shanxi"]."""
+
+    enabled: bool = False
+    users: dict[str, ShanxiUser] = Field(default_factory=dict)
 
 
 class HttpSection(Frozen):

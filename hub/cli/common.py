@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hub import ENV_CONFIG
-from hub.dictionary.loader import Dictionary, load_dictionary
+from hub.dictionary.loader import Dictionary, usable
 from hub.errors import ConfigError
 
 if TYPE_CHECKING:  # the configuration and the store load only in commands that use them
@@ -49,7 +49,7 @@ def overlay_option(fn: F) -> F:
 def dictionary_for(overlays: tuple[str, ...]) -> Dictionary:
     """The national dictionary with ``overlays`` (exit 2 naming the known ones if unknown)."""
     try:
-        return load_dictionary(overlays=overlays)
+        return usable(overlays)
     except ConfigError as exc:
         fail(exc)
 

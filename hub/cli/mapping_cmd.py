@@ -87,7 +87,8 @@ def check_cmd(files: tuple[Path, ...], out_format: str) -> None:
 def preview_cmd(file: Path, sample: Path, limit: int, out_format: str) -> None:
     """Map a sample input: each source row beside the record it becomes, with its issues.
 
-    Exit status: 0 every record valid, 1 issues found, 2 the mapping or sample is unusable.
+    Exit status: 0 every record valid (warnings allowed), 1 errors found, 2 the mapping or
+    sample is unusable.
     """
     try:
         mapping = load_mapping(file)
@@ -108,7 +109,7 @@ def preview_cmd(file: Path, sample: Path, limit: int, out_format: str) -> None:
             highlight=False,
             markup=False,
         )
-    sys.exit(1 if any(r.issues for r in records) else 0)
+    sys.exit(1 if any(i.severity == "error" for r in records for i in r.issues) else 0)
 
 
 def _show(v: Any) -> str:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 import hub
 from hub.dictionary.model import CodeSet, DataSet
 from hub.dictionary.overlay import apply_overlay, read_overlay
-from hub.dictionary.paths import dictionary_dir, schemas_dir
+from hub.dictionary.paths import dictionary_dir, generated_dir, schemas_dir
 from hub.errors import ConfigError, UsageError
 from hub.suggest import hint
 
@@ -109,8 +109,21 @@ _node: dict[str, tuple[str, ...]] = {"overlays": ()}  # set once, from the confi
 
 def use_overlays(overlays: tuple[str, ...]) -> None:
     """Make ``overlays`` this process's default; checks that they load (ConfigError)."""
-    load_dictionary(overlays=overlays)
+    usable(overlays)
     _node["overlays"] = overlays
+
+
+def usable(overlays: tuple[str, ...]) -> Dictionary:
+    """The dictionary with ``overlays``, if the hub has its generated schemas (ConfigError:
+    it ships them for the national dictionary and for each overlay alone)."""
+    d = load_dictionary(overlays=overlays)
+    if not generated_dir(d.profile).is_dir():
+        raise ConfigError(
+            f"overlays {list(overlays)}: no schemas are generated for the dictionary "
+            f"{d.profile}; the hub ships the national dictionary and each overlay alone, so "
+            "configure one overlay"
+        )
+    return d
 
 
 def load_dictionary(

@@ -31,6 +31,7 @@ class DatasetPlan:
     key: tuple[str, ...]
     op: str | FieldPlan
     fields: tuple[FieldPlan, ...]
+    absent: frozenset[str] = frozenset()  # mandatory fields the source cannot give
 
     def matches(self, input_name: str) -> bool:
         """On the name, its last path part, or that without its extension (a sample of a

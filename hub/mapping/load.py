@@ -122,8 +122,20 @@ def _plan(
             f"{path}: [{where}.fields] the business key of {dm.name} needs "
             f"{', '.join(missing_key)}, which the mapping does not fill"
         )
+    sometimes = {r for c in ds.conditionals for r in c.require}
+    for name in dm.absent:
+        f = by_id.get(alias.get(name, name))
+        if f is None or f.id in mapped or (f.required != "Y" and f.id not in sometimes):
+            why = (
+                f"is not a field of {dm.name}"
+                if f is None
+                else "is mapped"
+                if f.id in mapped
+                else "is never mandatory (leave it unmapped)"
+            )
+            out.errors.append(f"{path}: [{where}.absent] {name!r} {why}")
     for f in ds.fields:
-        if f.required == "Y" and f.id not in mapped:
+        if f.required == "Y" and f.id not in mapped and f.id not in dm.absent:
             out.warnings.append(
                 f"{path}: [{where}.fields] {f.id} ({f.name_cn}) is mandatory and not mapped: "
                 "every record will be rejected for it"
@@ -138,7 +150,8 @@ def _plan(
         op = fp if fp is not None else "add"
     if len(out.errors) > errors_before:
         return None
-    return DatasetPlan(dm.name, dm.match, tuple(dm.key), op, tuple(plans))
+    absent = frozenset(alias.get(n, n) for n in dm.absent)
+    return DatasetPlan(dm.name, dm.match, tuple(dm.key), op, tuple(plans), absent)
 
 
 def _field(

@@ -29,7 +29,9 @@ class InputSpec(_Frozen):
     encoding: str = "utf-8"  # csv: utf-8 (a BOM is allowed), gbk, gb18030 ...
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     records: str = ""  # json: dotted path to the array of rows ("" = the document or .records)
-    row: str = ""  # xml: the element name of one row (required for xml)
+    # xml: the element name of one row (required for xml); "." = the document element is the
+    # one row, and a [[dataset]]'s match is then matched against its name
+    row: str = ""
 
     @field_validator("encoding")
     @classmethod
@@ -57,6 +59,9 @@ class DatasetMap(_Frozen):
     match: str = "*"  # which inputs: a glob on the file name, or the table name for sql
     key: list[str] = Field(default_factory=list)  # the source's own key columns (sender key)
     op: str | FieldSpec = "add"  # a constant operation or a field that carries it
+    # mandatory fields the source has no column for: taken without them, each with the
+    # warning mapping.absent (never filled in)
+    absent: list[str] = Field(default_factory=list)
     fields: dict[str, str | FieldSpec]
 
 

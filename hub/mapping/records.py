@@ -16,7 +16,7 @@ from hub.errors import InputError
 from hub.mapping.compiled import DatasetPlan, Mapping
 from hub.mapping.rows import Row, read_rows
 from hub.validation.decode import RawRecord
-from hub.validation.issues import Issue, clip
+from hub.validation.issues import Issue, clip, excuse
 from hub.validation.result import RecordResult
 from hub.validation.validator import Validator
 
@@ -31,8 +31,8 @@ def iter_mapped(
     input_name: str | None = None,
 ) -> Iterator[RecordResult]:
     """Validated records for one input; InputError if the input or its shape is unusable."""
-    plans = plans_for(mapping, input_name or origin)
     rows = read_rows(stream, mapping.input, origin, validator.limits)
+    plans = plans_for(mapping, rows.kind or input_name or origin)
     if rows.columns is not None:
         have = set(rows.columns)
         for plan in plans:
@@ -76,6 +76,7 @@ def map_row(
 ) -> list[RecordResult]:
     """The records of one source row, numbered after ``index``."""
     out = []
+    absent = {p.dataset: p.absent for p in plans}
     for m in mapping.map_row(row.values, plans):
         index += 1
         text = orjson.dumps(
@@ -119,7 +120,13 @@ def map_row(
                 for p in m.problems
             ]
         else:
-            issues = validator.check_json(raw, origin)
+            issues = excuse(
+                validator.check_json(raw, origin),
+                absent.get(m.dataset, frozenset()),
+                "mapping.absent",
+                f"mapping {mapping.name!r} declares it absent: the source has no such column, "
+                "so the record is taken without it (docs/mapping.md)",
+            )
         out.append(RecordResult(raw, issues))
     return out
 

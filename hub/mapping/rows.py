@@ -37,6 +37,7 @@ class Rows:
 
     columns: list[str] | None
     rows: Iterator[Row]
+    kind: str | None = None  # xml with row ".": the document element's name (what it is)
 
 
 def read_rows(
@@ -55,6 +56,9 @@ def read_rows(
         )
     if spec.format == "json":
         return Rows(None, _json(data, spec, origin, limits))
+    if spec.row == ".":  # the document is one record: CEB's <tenderProject>, …
+        root = decode.parse_xml(data, origin).getroot()
+        return Rows(None, iter([_element_row(1, root)]), kind=str(root.tag))
     return Rows(None, _xml(data, spec, origin))
 
 
@@ -158,9 +162,13 @@ def _json(data: bytes, spec: InputSpec, origin: str, limits: Limits) -> Iterator
 def _xml(data: bytes, spec: InputSpec, origin: str) -> Iterator[Row]:
     tree = decode.parse_xml(data, origin)
     for i, el in enumerate(tree.iter(spec.row), start=1):
-        values: dict[str, Any] = {f"@{k!s}": str(v) for k, v in el.attrib.items()}
-        for child in el:
-            if isinstance(child.tag, str):
-                values[child.tag] = (child.text or "") if len(child) == 0 else None
-        line = el.sourceline
-        yield Row(i, line if isinstance(line, int) else None, values)
+        yield _element_row(i, el)
+
+
+def _element_row(i: int, el: Any) -> Row:
+    values: dict[str, Any] = {f"@{k!s}": str(v) for k, v in el.attrib.items()}
+    for child in el:
+        if isinstance(child.tag, str):
+            values[child.tag] = (child.text or "") if len(child) == 0 else None
+    line = el.sourceline
+    return Row(i, line if isinstance(line, int) else None, values)

@@ -92,6 +92,10 @@ def create_app(cfg: NodeConfig, store: Store | None = None) -> FastAPI:
         from hub.service.fujian import fujian_router  # noqa: PLC0415
 
         app.include_router(fujian_router(cfg, db))
+    if cfg.shanxi.enabled:  # Shanxi's receiveInfo, for trading systems set up for Shanxi
+        from hub.service.shanxi import shanxi_router  # noqa: PLC0415
+
+        app.include_router(shanxi_router(cfg, db))
     if cfg.console.enabled:
         from hub.console.pages import mount_console  # noqa: PLC0415
 

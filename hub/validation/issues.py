@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -45,3 +45,19 @@ def clip(value: object, limit: int = 200) -> str:
     """A value for a message: repr-quoted and cut so a 10 MB field does not flood a report."""
     text = value if isinstance(value, str) else repr(value)
     return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+MANDATORY = ("required", "conditional.required")  # what a declared-absent field excuses
+
+
+def excuse(issues: list[Issue], fields: frozenset[str], rule: str, why: str) -> list[Issue]:
+    """``issues`` with each ``required`` (or ``conditional.required``) error on one of
+    ``fields`` made a warning ``rule``: a mandatory field the source declares it cannot give
+    (a mapping's or a province's ``absent``).  The record is taken without it; the warning
+    says so, and the quality reports still count it missing."""
+    return [
+        replace(i, rule=rule, severity="warning", message=f"{i.message}; {why}")
+        if i.rule in MANDATORY and i.field in fields and i.severity == "error"
+        else i
+        for i in issues
+    ]

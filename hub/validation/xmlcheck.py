@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from lxml import etree
 
 from hub.interop.fujian import message
+from hub.interop.shanxi import message as shanxi
 from hub.validation import decode
 from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue
@@ -35,10 +36,16 @@ def iter_xml(
 ) -> Iterator[RecordResult]:
     tree = decode.parse_xml(data, source)
     root = tree.getroot()
-    if message.is_message(root):  # Fujian's V4 <DES>: one record, its fields by JSON Schema
+    one: Iterator[RawRecord] | None = None  # a provincial message: one record, by JSON Schema
+    settle: Callable[[RawRecord, list[Issue], str], list[Issue]] = _as_is
+    if message.is_message(root):  # Fujian's V4 <DES>
         numbers = {n: d.data_no for n, d in v.dictionary.datasets.items()}
-        for raw in message.records(root, numbers):
-            yield RecordResult(raw, v.check_json(raw, source))
+        one = message.records(root, numbers)
+    elif shanxi.is_message(root):  # Shanxi's GCJS_* document, or the hub's record of a call
+        one, settle = shanxi.records(root), shanxi.settle
+    if one is not None:
+        for raw in one:
+            yield RecordResult(raw, settle(raw, v.check_json(raw, source), source))
             if on_record:
                 on_record(1)
         return
@@ -51,6 +58,10 @@ def iter_xml(
         part = etree.Element(root.tag, {str(k): str(x) for k, x in root.attrib.items()})
         part.extend(children[start : start + CHUNK])  # moved: the chunk owns them now
         yield from _part(v, etree.ElementTree(part), source, on_record, start, told)
+
+
+def _as_is(_raw: RawRecord, issues: list[Issue], _source: str) -> list[Issue]:
+    return issues
 
 
 def _part(

@@ -10,21 +10,17 @@ is kept in the raw store either way, as every input is.
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime
 
 import orjson
 
 from hub.config import NodeConfig, resolve_secret
-from hub.errors import InputError
-from hub.ingest.outcome import Outcome, Verdict
-from hub.ingest.pipeline import ingest_stream
 from hub.interop.fujian import token
+from hub.interop.take import take
 from hub.store.engine import Store
 
 log = logging.getLogger("hub.fujian")
-KEPT = (Outcome.ACCEPTED, Outcome.DUPLICATE, Outcome.HELD)
 
 
 def _answer(ok: bool, msg: str = "") -> str:
@@ -47,29 +43,9 @@ def upload(cfg: NodeConfig, store: Store, validation: str, data: str, now: datet
     except token.TokenError as exc:
         log.warning("Fujian call refused: %s", exc)
         return _answer(False, str(exc))
-    verdicts: list[Verdict] = []
-    try:
-        ingest_stream(
-            store,
-            io.BytesIO(data.encode("utf-8")),
-            system.source,
-            f"fujian:UploadData_G_V4/{system_no}",
-            fmt="xml",
-            settings=cfg.ingest,
-            now=now,
-            on_verdict=verdicts.append,
-        )
-    except InputError as exc:
-        return _answer(False, f"{exc.code}: {exc.reason}")
-    if not verdicts:
+    got = take(
+        cfg, store, data.encode("utf-8"), system.source, f"fujian:UploadData_G_V4/{system_no}", now
+    )
+    if got.code == "record.missing":
         return _answer(False, "the message holds no record (a <DES> with TITLE and CONTEXT)")
-    bad = [v for v in verdicts if v.outcome not in KEPT]
-    if bad:
-        v = bad[0]
-        where = f" {v.field}" if v.field else ""
-        value = f" = {v.value!r}" if v.value is not None else ""
-        return _answer(False, f"{v.rule}{where}{value}: {v.message}")
-    held = [v for v in verdicts if v.outcome == Outcome.HELD]
-    if held:
-        return _answer(True, f"held: {held[0].message}")
-    return _answer(True)
+    return _answer(got.ok, got.message)
