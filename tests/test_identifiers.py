@@ -181,3 +181,38 @@ def test_comma_joined_roles_and_the_ceb_amount_unit_coding_are_refused_with_a_hi
     assert (rule, field) == ("codeset.member", "LEGAL_ROLE") and "';'" in message
     [(rule, field, message)] = issues(REG_UNIT="2")
     assert (rule, field) == ("codeset.member", "REG_UNIT") and "0, 1" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("330113", []),  # 临平区 (2021): python-stdnum's table lacks it; rejected before
+        ("330114", []),  # 钱塘区 (2021): the same
+        ("330104", [("check.region_retired", "warning")]),  # 江干区, retired by the same act
+        ("330115", [("check.region", "error")]),  # no such division
+    ],
+)
+def test_hangzhous_2021_districts_are_current_division_codes(
+    code: str, expected: list[tuple[str, str]]
+) -> None:
+    from hub.ingest.pipeline import default_validator
+
+    rec = {
+        "dataset": "PROJECT",
+        "record": {"PROJECT_CODE": "E3301132403010001", "REGION_CODE": code},
+    }
+    [r] = default_validator().iter_bytes(orjson.dumps(rec), "p.jsonl", "jsonl")
+    got = [(i.rule, i.severity) for i in r.issues if i.field == "REGION_CODE"]
+    assert got == expected
+
+
+def test_each_added_division_code_is_missing_from_python_stdnums_table() -> None:
+    """An addition stays only while python-stdnum lacks it (the importer refuses a duplicate),
+    and each names the act that created the division and the codes it replaced."""
+    from hub.dictionary.importer import region_additions, stdnum_regions
+
+    table = stdnum_regions()
+    for add in region_additions():
+        assert add["code"] not in table, f"python-stdnum has {add['code']} now: drop the entry"
+        assert add["basis"] and add["since"] >= 2020 and add["label"]
+        assert all(r in table for r in add["replaces"])

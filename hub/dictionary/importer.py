@@ -19,13 +19,20 @@ from typing import Any
 
 from hub.dictionary.formats import parse_format
 from hub.dictionary.model import CodeSet, CodeValue, DataSet, FieldDef
+from hub.dictionary.paths import schemas_dir
 from hub.errors import ConfigError
 
 _REGION_LINE = re.compile(r'^(\s*)(\d{2}|\d{4}) \w+="(?:\[(\d*)-(\d*)\])?(.*)"$')
 
 
-def region_codeset() -> CodeSet:
-    """GB/T 2260 division codes, current and retired, from python-stdnum's table."""
+def region_additions() -> list[dict[str, Any]]:
+    """Division codes python-stdnum's table lacks (schemas/codesets/gbt2260-additions.toml)."""
+    path = schemas_dir() / "codesets" / "gbt2260-additions.toml"
+    return list(tomllib.loads(path.read_text("utf-8")).get("add", []))
+
+
+def stdnum_regions() -> dict[str, CodeValue]:
+    """GB/T 2260 division codes, current and retired, as python-stdnum's table has them."""
     text = importlib.resources.files("stdnum.cn").joinpath("loc.dat").read_text("utf-8")
     values: dict[str, CodeValue] = {}
     province = ""
@@ -46,6 +53,19 @@ def region_codeset() -> CodeSet:
         # one code may appear twice (retired, then reused): keep the current one
         if prev is None or (prev.valid_to is not None and valid_to is None):
             values[code] = CodeValue(code=code, label=name, valid_to=valid_to)
+    return values
+
+
+def region_codeset() -> CodeSet:
+    """GB/T 2260 division codes: python-stdnum's table plus the additions it lacks."""
+    values = stdnum_regions()
+    for add in region_additions():
+        if add["code"] in values:
+            raise ConfigError(
+                f"gbt2260-additions.toml: {add['code']} is in python-stdnum's table now "
+                f"({values[add['code']].label}); remove the entry"
+            )
+        values[add["code"]] = CodeValue(code=add["code"], label=add["label"])
     return CodeSet(
         name="REGION",
         title="中华人民共和国行政区划代码",
@@ -54,7 +74,8 @@ def region_codeset() -> CodeSet:
         values=tuple(values[c] for c in sorted(values)),
         provenance=(
             "python-stdnum cn/loc.dat (compiled from the 中华人民共和国行政区划代码 tables that "
-            "follow GB/T 2260 and the 民政部 announcements); retired codes carry valid_to"
+            "follow GB/T 2260 and the 民政部 announcements); retired codes carry valid_to; plus "
+            "schemas/codesets/gbt2260-additions.toml (codes that table lacks, with their acts)"
         ),
     )
 
