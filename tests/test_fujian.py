@@ -21,11 +21,13 @@ from lxml import etree
 from sqlalchemy import select
 
 from hub.config import NodeConfig, StoreSection, load_config
+from hub.dictionary.loader import load_dictionary
 from hub.errors import ConfigError
 from hub.forward import forward
 from hub.forward import target as target_state
 from hub.ingest.pipeline import default_validator, ingest_stream
 from hub.interop.fujian import token
+from hub.query.records import show
 from hub.sections import ForwardSection, FujianSection, FujianSystem
 from hub.service.app import create_app
 from hub.store.engine import Store, open_store
@@ -193,6 +195,19 @@ def test_a_county_system_set_up_for_fujian_calls_the_hub_unchanged(
     answer = soap12.UploadData_G_V4(token.validation(SYSTEM, SECRET, now), _sample(4, valid=True))
     assert orjson.loads(answer) == {"STATUS": "1"}
     assert _current(store, "M3500001234567891") == (False, 1)
+    # its FILECONTEXT is kept with the version: what came, and where the files lie
+    with store.read() as conn:
+        rec = show(conn, load_dictionary(), "PROJECT", "M3500001234567891")
+    listed = rec["current"]["attachments"]
+    assert [(a["name"], a["removed"]) for a in listed] == [
+        ("公共资源交易入场登记表", False),
+        ("招标代理机构承诺书", False),
+    ]
+    assert listed[1]["location"] == "目录1/招标代理机构承诺书.docx" and listed[1]["code"]
+    assert rec["history"][0]["attachments"] == listed
+    with store.read() as conn:
+        plain = show(conn, load_dictionary(), "PROJECT", "M3500001234567890")
+    assert plain["history"][0]["attachments"] == []  # sample 1 lists none
 
 
 def test_what_is_not_a_call_gets_a_soap_fault(endpoint: str) -> None:

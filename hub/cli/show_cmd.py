@@ -64,6 +64,12 @@ def _print_show(data: dict[str, Any]) -> None:
         for k, v in cur["content"].items():
             t.add_row(k, str(v))
         out.print(t)
+        for a in cur.get("attachments", []):
+            gone = " (removed)" if a["removed"] else ""
+            out.print(
+                escape(f"attachment {a['code'] or ''} {a['name'] or ''}{gone}: {a['location']}"),
+                highlight=False,
+            )
     h = Table(title="history (by DATA_TIMESTAMP)")
     for col in ("version", "op", "DATA_TIMESTAMP", "source", "run", "package", "received"):
         h.add_column(col)

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, update
 from hub.config import IngestSection
 from hub.dictionary.loader import load_dictionary
 from hub.errors import InputError
-from hub.ingest import streams
+from hub.ingest import attachments, streams
 from hub.ingest.chunk import Item
 from hub.ingest.holds import expire_holds
 from hub.ingest.orphans import interrupt_dead
@@ -220,6 +220,7 @@ def ingest_stream(
                     )  # the batch document itself is wrong: refuse it whole
                 with store.write() as conn:
                     res = rec.apply(conn, items)
+                    attachments.keep(conn, items, res.verdicts)
                     _add_counts(conn, run_id, res.counts)
                     if last and cursor is not None:
                         # the cursor covers the whole input: it commits with the last chunk

@@ -18,6 +18,7 @@ from hub.store.models import (
     CurrentRecord,
     EntityClaim,
     Hold,
+    RecordAttachment,
     RecordRef,
     RecordVersion,
     Sighting,
@@ -79,6 +80,9 @@ def show(conn: Connection, d: Dictionary, dataset: str, key: str) -> dict[str, A
         if ids
         else []
     )
+    listed = _attachments(conn, ids)
+    for v in history:
+        v["attachments"] = listed.get(v["id"], [])
     out: dict[str, Any] = {
         "dataset": ds.name,
         "name_cn": ds.name_cn,
@@ -99,6 +103,7 @@ def show(conn: Connection, d: Dictionary, dataset: str, key: str) -> dict[str, A
             "versions": cur.versions,
             "source": cur.source,
             "content": orjson.loads(cur.content),
+            "attachments": listed.get(cur.version_id, []),
         }
     if cur is not None and cur.conflict:
         out["conflicts"] = [
@@ -124,6 +129,24 @@ def show(conn: Connection, d: Dictionary, dataset: str, key: str) -> dict[str, A
                 ).where(EntityClaim.code == key.split(KEY_SEP, maxsplit=1)[0])
             )
         ]
+    return out
+
+
+def _attachments(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The attachments each version arrived with (Fujian's FILECONTEXT), in their order."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not ids:
+        return out
+    a = table(RecordAttachment)
+    rows = conn.execute(
+        select(a.c.version_id, a.c.code, a.c.name, a.c.location, a.c.removed)
+        .where(a.c.version_id.in_(ids))
+        .order_by(a.c.version_id, a.c.seq)
+    )
+    for r in rows:
+        out.setdefault(r.version_id, []).append(
+            {"code": r.code, "name": r.name, "location": r.location, "removed": r.removed}
+        )
     return out
 
 

@@ -298,6 +298,7 @@ class AuditEntry(Base):
 
 
 # the tables of running the node (schedules, users, sessions, alerts) live beside these
+from hub.store.attachment_models import RecordAttachment  # noqa: E402
 from hub.store.forward_models import ForwardItem, ForwardRun, ForwardTarget  # noqa: E402
 from hub.store.ops_models import (  # noqa: E402
     Alert,
@@ -323,6 +324,7 @@ __all__ = [
     "ForwardTarget",
     "Leader",
     "LoginFailure",
+    "RecordAttachment",
     "ScheduleEvent",
     "ScheduleState",
     "SuperviseCursor",
