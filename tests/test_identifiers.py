@@ -206,13 +206,37 @@ def test_hangzhous_2021_districts_are_current_division_codes(
     assert got == expected
 
 
-def test_each_added_division_code_is_missing_from_python_stdnums_table() -> None:
-    """An addition stays only while python-stdnum lacks it (the importer refuses a duplicate),
-    and each names the act that created the division and the codes it replaced."""
-    from hub.dictionary.importer import region_additions, stdnum_regions
+def test_every_division_change_since_2020_is_in_the_code_set() -> None:
+    """民政部's lists (schemas/reference/gbt2260/areacodes.csv) against the REGION code set:
+    each division created since 2021 is current, each one retired since then is retired in
+    that year."""
+    import csv
 
-    table = stdnum_regions()
-    for add in region_additions():
-        assert add["code"] not in table, f"python-stdnum has {add['code']} now: drop the entry"
-        assert add["basis"] and add["since"] >= 2020 and add["label"]
-        assert all(r in table for r in add["replaces"])
+    from hub.dictionary.loader import load_dictionary
+    from hub.dictionary.paths import schemas_dir
+
+    region = {v.code: v for v in load_dictionary(overlays=()).codesets["REGION"].values}
+    path = schemas_dir() / "reference" / "gbt2260" / "areacodes.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    in_use = {r["代码"] for r in rows if r["状态"] == "在用"}
+    created = {r["代码"] for r in rows if r["状态"] == "在用" and int(r["启用时间"]) >= 2021}
+    retired = {
+        r["代码"]: int(r["变更/弃用时间"])
+        for r in rows
+        if r["状态"] == "弃用" and int(r["变更/弃用时间"]) >= 2021 and r["代码"] not in in_use
+    }
+    assert {"330113", "330114"} <= created and {"330103", "330104"} <= set(retired)
+    assert [c for c in sorted(created) if region[c].valid_to is not None] == []
+    assert {c: region[c].valid_to for c in retired} == retired
+    assert all(region[c].valid_to is None for c in in_use)
+
+
+def test_a_renamed_division_is_current_under_its_new_name() -> None:
+    """python-stdnum writes a renamed code's names on one line, ``[-1991]东郊区,[1992-]东丽区``;
+    the first name's end year used to retire the code (165 current codes, among them
+    大连市, gave check.region_retired)."""
+    from hub.dictionary.importer import stdnum_regions
+
+    east = stdnum_regions()["120110"]
+    assert (east.label, east.valid_to) == ("东丽区", None)

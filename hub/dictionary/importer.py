@@ -9,6 +9,7 @@ deterministic, so re-importing the same inputs gives byte-identical files (a tes
 
 from __future__ import annotations
 
+import csv
 import importlib.resources
 import json
 import re
@@ -22,17 +23,32 @@ from hub.dictionary.model import CodeSet, CodeValue, DataSet, FieldDef
 from hub.dictionary.paths import schemas_dir
 from hub.errors import ConfigError
 
-_REGION_LINE = re.compile(r'^(\s*)(\d{2}|\d{4}) \w+="(?:\[(\d*)-(\d*)\])?(.*)"$')
+_REGION_LINE = re.compile(r'^(\s*)(\d{2}|\d{4}) \w+="(.*)"$')
+_REGION_NAME = re.compile(r"^(?:\[(\d*)-(\d*)\])?(.*)$")
+MCA_CSV = ("reference", "gbt2260", "areacodes.csv")
 
 
-def region_additions() -> list[dict[str, Any]]:
-    """Division codes python-stdnum's table lacks (schemas/codesets/gbt2260-additions.toml)."""
-    path = schemas_dir() / "codesets" / "gbt2260-additions.toml"
-    return list(tomllib.loads(path.read_text("utf-8")).get("add", []))
+def mca_regions() -> dict[str, CodeValue]:
+    """GB/T 2260 codes from 民政部's yearly lists, 1981 on (schemas/reference/gbt2260/, its
+    provenance in schemas/reference/README.md): current if any row of the code is 在用, else
+    retired in the last year its rows give."""
+    path = schemas_dir().joinpath(*MCA_CSV)
+    values: dict[str, CodeValue] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            code, name, status, end = row["代码"], row["名称"], row["状态"], row["变更/弃用时间"]
+            prev = values.get(code)
+            if status == "在用":
+                values[code] = CodeValue(code=code, label=name)
+            elif prev is None or (prev.valid_to is not None and int(end) > prev.valid_to):
+                values[code] = CodeValue(code=code, label=name, valid_to=int(end))
+    return values
 
 
 def stdnum_regions() -> dict[str, CodeValue]:
-    """GB/T 2260 division codes, current and retired, as python-stdnum's table has them."""
+    """GB/T 2260 codes as python-stdnum's table has them.  A line may name a code's
+    successive names with their years (``[-1991]东郊区,[1992-]东丽区``): the code is current
+    when one of them has no end, else retired in the last end given."""
     text = importlib.resources.files("stdnum.cn").joinpath("loc.dat").read_text("utf-8")
     values: dict[str, CodeValue] = {}
     province = ""
@@ -42,30 +58,28 @@ def stdnum_regions() -> dict[str, CodeValue]:
         m = _REGION_LINE.match(line)
         if not m:
             raise ConfigError(f"stdnum cn/loc.dat: cannot read line {line!r}")
-        indent, num, _start, end, name = m.groups()
+        indent, num, names = m.groups()
         if not indent:
             province = num
             code = num + "0000"
         else:
             code = province + num
-        valid_to = int(end) if end else None
+        parts = [m.groups() for p in names.split(",") if (m := _REGION_NAME.match(p))]
+        ends = [int(end) if end else None for _start, end, _name in parts]
+        valid_to = None if None in ends else max(e for e in ends if e is not None)
+        label = parts[-1][2]
         prev = values.get(code)
         # one code may appear twice (retired, then reused): keep the current one
         if prev is None or (prev.valid_to is not None and valid_to is None):
-            values[code] = CodeValue(code=code, label=name, valid_to=valid_to)
+            values[code] = CodeValue(code=code, label=label, valid_to=valid_to)
     return values
 
 
 def region_codeset() -> CodeSet:
-    """GB/T 2260 division codes: python-stdnum's table plus the additions it lacks."""
+    """GB/T 2260 division codes: 民政部's lists, plus the codes they do not carry (the 市辖区
+    placeholders GB/T 2260 keeps) from python-stdnum's table."""
     values = stdnum_regions()
-    for add in region_additions():
-        if add["code"] in values:
-            raise ConfigError(
-                f"gbt2260-additions.toml: {add['code']} is in python-stdnum's table now "
-                f"({values[add['code']].label}); remove the entry"
-            )
-        values[add["code"]] = CodeValue(code=add["code"], label=add["label"])
+    values.update(mca_regions())
     return CodeSet(
         name="REGION",
         title="中华人民共和国行政区划代码",
@@ -73,9 +87,9 @@ def region_codeset() -> CodeSet:
         status="closed",
         values=tuple(values[c] for c in sorted(values)),
         provenance=(
-            "python-stdnum cn/loc.dat (compiled from the 中华人民共和国行政区划代码 tables that "
-            "follow GB/T 2260 and the 民政部 announcements); retired codes carry valid_to; plus "
-            "schemas/codesets/gbt2260-additions.toml (codes that table lacks, with their acts)"
+            "民政部 中华人民共和国县级以上行政区划代码 1981-2024 (schemas/reference/gbt2260/"
+            "areacodes.csv: yescallop/areacodes result.csv, CC0, commit eed219a0); the codes it "
+            "does not list from python-stdnum cn/loc.dat; retired codes carry valid_to"
         ),
     )
 

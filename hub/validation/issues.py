@@ -55,6 +55,8 @@ def excuse(issues: list[Issue], fields: frozenset[str], rule: str, why: str) -> 
     ``fields`` made a warning ``rule``: a mandatory field the source declares it cannot give
     (a mapping's or a province's ``absent``).  The record is taken without it; the warning
     says so, and the quality reports still count it missing."""
+    if not fields:
+        return issues
     return [
         replace(i, rule=rule, severity="warning", message=f"{i.message}; {why}")
         if i.rule in MANDATORY and i.field in fields and i.severity == "error"

@@ -36,7 +36,7 @@ from hub.validation.decode import RawRecord
 from hub.validation.issues import Issue, excuse
 
 CALL = "receiveInfo"
-CODE_LENGTH = {"TENDER_PROJECT_CODE": 20, "PROJECT_CODE": 17}  # CEB Part 1 Appendix B.3
+CODE_LENGTH = {"TENDER_PROJECT_CODE": 20}  # CEB Pt.1 App. B.3: a section code begins with it
 # receiveInfo's arguments arg0 … arg8, by the names ServiceClient gives them
 PARAMS = (
     "USERID",
@@ -49,7 +49,7 @@ PARAMS = (
     "PLATID",
     "creditCode",
 )
-KEPT = tuple(p for p in PARAMS if p not in ("KEY", "XMLCONTENT"))  # kept with the record
+KEPT = tuple(p for p in PARAMS if p not in ("KEY", "XMLCONTENT"))  # kept with the call
 NOT_DATA_SETS = {
     "GCJS_ATTACHMENTS": "attachment metadata, which Shanxi takes on its file service "
     "(pspdefilews), not a data set",
@@ -63,7 +63,6 @@ class Document:
     root: str  # DATASETCODE, e.g. GCJS_TENDER_PROJECT
     dataset: str  # the national data set
     fields: tuple[str, ...]  # Shanxi's element names, in its class's order
-    required: frozenset[str]
     absent: frozenset[str]  # national mandatory fields it has no element for: left empty
     derive: dict[str, str]  # national field -> the field whose code begins with it
 
@@ -76,8 +75,7 @@ def documents() -> dict[str, Document]:
         root: Document(
             root,
             d["dataset"],
-            tuple(f.rstrip("*") for f in d["fields"]),
-            frozenset(f.rstrip("*") for f in d["fields"] if f.endswith("*")),
+            tuple(f.rstrip("*") for f in d["fields"]),  # "*": required in Shanxi's class
             frozenset(d.get("absent", ())),
             dict(d.get("derive", {})),
         )
@@ -138,11 +136,6 @@ def records(root: etree._Element) -> Iterator[RawRecord]:
             code = fields.get(whence, "")
             if name not in fields and len(code) > CODE_LENGTH[name]:
                 fields[name] = derived[name] = code[: CODE_LENGTH[name]]
-    extra: dict[str, Any] = {}
-    if call:
-        extra["shanxi"] = {k: call[k] for k in KEPT if k in call}
-    if derived:
-        extra["derived"] = derived
     yield RawRecord(
         1,
         dataset,
@@ -151,7 +144,7 @@ def records(root: etree._Element) -> Iterator[RawRecord]:
         call.get("PLATID") or None,
         line,
         problem=problem,
-        extra=extra or None,
+        extra={"derived": derived} if derived else None,
         text=etree.tostring(root, encoding="utf-8") if problem else None,
     )
 
