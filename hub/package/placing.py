@@ -57,7 +57,7 @@ def by_file(files: list[tuple[str, int]], verdicts: list[Verdict]) -> list[Recor
     for vd in verdicts:
         i = bisect.bisect_left(starts, vd.index) - 1
         path, first = files[i][0], starts[i]
-        out.append(RecordVerdict.of(path, replace(vd, index=vd.index - first)))
+        out.append(RecordVerdict.of(path, vd, first))
     return out
 
 

@@ -19,6 +19,7 @@ that arrive while it is being received wait for that receiver and get its receip
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Callable
@@ -142,8 +143,8 @@ class _Job:
     data: bytes
     sealed: str | None = None  # how the package came encrypted (None: it did not)
 
-    @property
-    def sha(self) -> str:
+    @functools.cached_property
+    def sha(self) -> str:  # a package of 5,000 records is hashed once, not three times
         return hashlib.sha256(self.data).hexdigest()
 
     def claimed(self, v: Verified) -> Received | tuple[int, bool]:
