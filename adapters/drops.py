@@ -1,4 +1,5 @@
-"""Which dropped files may be taken now: shared by the folder adapters (files, sftp).
+"""Which dropped files may be taken now: shared by the folder adapters (files, sftp), with
+how much of a receipt left beside a drop they read.
 
 A county's job writes a file, then (optionally) a done-marker beside it.  A file is takeable
 when it matches a pattern and either its marker exists or, without markers, it has not
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Sequence
+
+MAX_RECEIPT = 256 * 1024 * 1024  # read no more of a file said to be a receipt (it is verified)
 
 
 def takeable(

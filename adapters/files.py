@@ -12,7 +12,9 @@ reader never sees half a file.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,9 +23,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from adapters.drops import takeable
+from adapters.drops import MAX_RECEIPT, takeable
 from hub.errors import ConfigError, FatalError, InputError, RetryableError
 from hub.interfaces import Adapter, AdapterOptions, Batch, PushResult
+from hub.package.receipt import drop_receipt_names
 
 
 class FilesOptions(AdapterOptions):
@@ -157,6 +160,28 @@ class FilesAdapter(Adapter):
         if (outbox / name).exists():
             return PushResult(True, "exists", detail=f"{outbox / name} is there already")
         return PushResult(True, "renamed", detail=str(_write_atomic(outbox, name, data)))
+
+    def status(self, package_id: str, sha256: str) -> bytes | None:
+        """The receipt the node that reads ``outbox`` left beside it for a package pushed
+        there (``receipts/PACKAGE_ID.receipt``; a refusal by file name and digest), None
+        while there is none.  A link or anything but a regular file is not read."""
+        if self.options.outbox is None:
+            return None
+        folder = self.context.path(self.options.outbox) / self.options.receipts_dir
+        for name in drop_receipt_names(package_id, f"{package_id}.zip", sha256):
+            try:
+                fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:  # a link: never followed, never a receipt
+                    continue
+                raise RetryableError(f"{folder / name}: cannot be read ({exc.strerror})") from exc
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue
+                return fh.read(MAX_RECEIPT + 1)[:MAX_RECEIPT]
+        return None
 
 
 def _write_atomic(folder: Path, name: str, data: bytes, replace: bool = False) -> Path:

@@ -11,14 +11,14 @@ A dropped signed package is answered with the node's signed receipt, uploaded to
 ``receipts/NAME.receipt`` before the package moves.
 Push uploads to ``.NAME.part`` and renames it, so the peer never sees half a package.
 
-The server's host key must be in ``known_hosts`` (never added automatically); a changed key
-is a FatalError naming both fingerprints.  Key authentication only.  Connect, per-read and
-whole-transfer timeouts are options.
+The session (``adapters.sshsession``): the server's host key must be in ``known_hosts``
+(never added automatically); a changed key is a FatalError naming both fingerprints.  Key
+authentication only.  Connect, per-read and whole-transfer timeouts are options.  A package
+pushed here is answered later: ``status`` reads the receipt the other node left beside it.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import os
@@ -32,21 +32,16 @@ from typing import Literal
 import paramiko
 from pydantic import Field
 
-from adapters.drops import takeable
-from hub.config import resolve_secret
-from hub.errors import ConfigError, FatalError, InputError, RetryableError
+from adapters.drops import MAX_RECEIPT, takeable
+from adapters.sshsession import SshLogin, open_session
+from hub.errors import InputError, RetryableError
 from hub.interfaces import Adapter, AdapterContext, AdapterOptions, Batch, PushResult
+from hub.package.receipt import drop_receipt_names
 
 CHUNK = 1 << 20  # bytes per read of a download (paramiko prefetches 32 KiB requests ahead)
 
 
-class SftpOptions(AdapterOptions):
-    host: str
-    port: int = Field(default=22, ge=1, le=65535)
-    username: str
-    key: Path  # private key file (OpenSSH or PEM; Ed25519, ECDSA or RSA)
-    key_passphrase: str = ""  # a $env:/$file: reference
-    known_hosts: Path  # the server's host key must be listed here
+class SftpOptions(SshLogin):
     remote_dir: str = "."
     pattern: list[str] = Field(
         default_factory=lambda: ["*.xml", "*.json", "*.jsonl", "*.csv", "*.zip", "*.p7m"]
@@ -57,32 +52,9 @@ class SftpOptions(AdapterOptions):
     done_dir: str = "done"
     failed_dir: str = "failed"
     upload_dir: str = "."  # push: where packages go
-    connect_timeout: float = Field(default=15, gt=0)
-    read_timeout: float = Field(default=60, gt=0)
     transfer_timeout: float = Field(default=3600, gt=0)
     format: Literal["xml", "json", "jsonl", "csv", "package"] | None = None
     receipts_dir: str = "receipts"  # signed receipts for dropped packages: NAME.receipt
-
-
-def fingerprint(key: paramiko.PKey) -> str:
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def _load_key(path: Path, passphrase: str | None) -> paramiko.PKey:
-    errors = []
-    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
-        try:
-            return cls.from_private_key_file(str(path), password=passphrase)
-        except paramiko.PasswordRequiredException as exc:
-            raise ConfigError(f"private key {str(path)!r} needs key_passphrase") from exc
-        except (paramiko.SSHException, ValueError) as exc:
-            errors.append(f"{cls.__name__}: {exc}")
-        except OSError as exc:
-            raise ConfigError(f"private key {str(path)!r} cannot be read ({exc.strerror})") from exc
-    raise ConfigError(
-        f"private key {str(path)!r} is not a key paramiko reads ({'; '.join(errors)})"
-    )
 
 
 class SftpAdapter(Adapter):
@@ -106,64 +78,8 @@ class SftpAdapter(Adapter):
     def sftp(self) -> paramiko.SFTPClient:
         if self._sftp is not None:
             return self._sftp
-        o = self.options
-        known = self.context.path(o.known_hosts)
-        if not known.is_file():
-            raise ConfigError(
-                f"[sources.{self.context.source}] known_hosts {str(known)!r} is missing"
-            )
-        passphrase = (
-            resolve_secret(o.key_passphrase, f"[sources.{self.context.source}] key_passphrase")
-            if o.key_passphrase
-            else None
-        )
-        pkey = _load_key(self.context.path(o.key), passphrase)
-        client = paramiko.SSHClient()
-        client.load_host_keys(str(known))
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        try:
-            client.connect(
-                o.host,
-                port=o.port,
-                username=o.username,
-                pkey=pkey,
-                timeout=o.connect_timeout,
-                banner_timeout=o.connect_timeout,
-                auth_timeout=o.connect_timeout,
-                allow_agent=False,
-                look_for_keys=False,
-            )
-        except paramiko.BadHostKeyException as exc:
-            client.close()
-            raise FatalError(
-                f"{self.peer}: the server's host key changed: {known} has "
-                f"{fingerprint(exc.expected_key)}, the server offers {fingerprint(exc.key)}; "
-                "if the change is known to be legitimate, replace the line in known_hosts"
-            ) from exc
-        except paramiko.SSHException as exc:
-            client.close()
-            if "not found in known_hosts" in str(exc):
-                raise FatalError(
-                    f"{self.peer}: the server's host key is not in {known}; add it after "
-                    "checking its fingerprint with the county (ssh-keyscan, then compare)"
-                ) from exc
-            if isinstance(exc, paramiko.AuthenticationException):
-                raise FatalError(f"{self.peer}: key authentication refused ({exc})") from exc
-            raise RetryableError(f"{self.peer}: {exc}") from exc
-        except (OSError, EOFError) as exc:
-            client.close()
-            raise RetryableError(f"{self.peer}: cannot connect ({exc})") from exc
-        transport = client.get_transport()
-        assert transport is not None
-        transport.set_keepalive(30)
-        # paramiko's default 2 MiB channel window: 8 MiB measured the same on loopback and
-        # 16 MiB less than half as fast (bench/sftp.py)
-        sftp = client.open_sftp()
-        channel = sftp.get_channel()
-        assert channel is not None
-        channel.settimeout(o.read_timeout)
-        self._client, self._sftp = client, sftp
-        return sftp
+        self._client, self._sftp = open_session(self.options, self.context, self.peer)
+        return self._sftp
 
     def close(self) -> None:
         if self._sftp is not None:
@@ -341,6 +257,27 @@ class SftpAdapter(Adapter):
         except (TimeoutError, OSError, EOFError, paramiko.SSHException) as exc:
             raise self._fault(f"uploading {name!r}", exc) from exc
         return PushResult(True, "renamed", detail=f"{self.peer}{final}")
+
+    def status(self, package_id: str, sha256: str) -> bytes | None:
+        """The receipt the node that takes ``upload_dir``'s files left for a package pushed
+        there (``receipts/PACKAGE_ID.receipt``; a refusal by file name and digest), None
+        while there is none.  Only a regular file is read, and only so much of it."""
+        folder = posixpath.join(self.options.upload_dir, self.options.receipts_dir)
+        for name in drop_receipt_names(package_id, f"{package_id}.zip", sha256):
+            path = posixpath.join(folder, name)
+            try:
+                sftp = self.sftp()
+                attrs = sftp.lstat(path)
+                if not stat.S_ISREG(attrs.st_mode or 0):
+                    continue
+                with sftp.open(path, "rb") as fh:
+                    fh.prefetch(attrs.st_size)
+                    return bytes(fh.read(MAX_RECEIPT))
+            except FileNotFoundError:
+                continue
+            except (TimeoutError, OSError, EOFError, paramiko.SSHException) as exc:
+                raise self._fault(f"reading the receipt {path!r}", exc) from exc
+        return None
 
     def _upload(self, folder: str, name: str, data: bytes) -> str:
         """Write under a hidden ``.part`` name, check the size, rename into place."""

@@ -29,7 +29,7 @@ from hub.mapping import Mapping
 from hub.package.build import SigningIdentity
 from hub.package.envelope import Unsealer
 from hub.package.node import identity, trust_store, unsealer
-from hub.package.receipt import Receipt
+from hub.package.receipt import receipt_name
 from hub.package.receive import receive_package
 from hub.package.trust import TrustStore
 from hub.sources import mapping_of, open_adapter
@@ -238,13 +238,3 @@ class _Receiver:
                 set_cursor(conn, source, got.runs[-1].run_id, got.receipt.issued, batch.cursor)
         outcome.receipt = adapter.reply(batch, receipt_name(batch.name, r), got.receipt_bytes)
         return outcome
-
-
-def receipt_name(file: str, r: Receipt) -> str:
-    """Where a drop's receipt is left: named by the package id (unique; a drop again gets the
-    same bytes), so tonight's ``night.zip`` never overwrites yesterday's receipt.  A refusal
-    is named by the file and its bytes' digest: the id of a package that failed its checks
-    is only claimed, and a forged one must not replace the receipt of the real one."""
-    if r.status == "processed" and r.package_id:
-        return f"{r.package_id}.receipt"
-    return f"{file}.{r.package_sha256[:12]}.receipt"

@@ -223,6 +223,10 @@ def _print_pass(p: Pass, out_format: str) -> None:
             + (f"; {escape(s.error)}" if s.error else ""),
             highlight=False,
         )
+    if p.answered:
+        Console().print(f"  receipts that came since: {_counts(p.answered)}", highlight=False)
+    if p.refreshed:
+        Console().print(f"  held lines asked about again: {_counts(p.refreshed)}", highlight=False)
 
 
 @forward_group.command("reset")

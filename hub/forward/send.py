@@ -60,6 +60,7 @@ class Pass:
     packages: list[Sent] = field(default_factory=list)
     error: str | None = None
     refreshed: dict[str, int] = field(default_factory=dict)  # held lines asked about again
+    answered: dict[str, int] = field(default_factory=dict)  # verdicts of receipts come later
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -70,6 +71,7 @@ class Pass:
             "packages": [p.__dict__ for p in self.packages],
             "error": self.error,
             "refreshed": self.refreshed,
+            "answered": self.answered,
         }
 
 
@@ -134,7 +136,8 @@ def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
     if runs:
         _looked_at(store, name, runs, packages)
     try:
-        done.refreshed = refresh(cfg, store, name)
+        later = refresh(cfg, store, name)
+        done.answered, done.refreshed = later.answered, later.refreshed
     except HubError as exc:  # the pass delivered what it had: a failed question waits
         log.warning("asking %s about held records failed: %s", name, exc)
     return done

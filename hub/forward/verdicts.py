@@ -40,8 +40,12 @@ NO_VERDICT = (None,) * 7
 LINE = ("target", "package_id", "dataset", "line")  # a verdict's line (ix_forward_item_line)
 
 
-def record_verdicts(store: Store, name: str, receipt: Receipt, now: datetime) -> dict[str, int]:
-    pid = receipt.package_id or ""
+def record_verdicts(
+    store: Store, name: str, receipt: Receipt, now: datetime, package_id: str | None = None
+) -> dict[str, int]:
+    """``receipt``'s verdicts beside what ``name`` was sent; ``package_id``: the package a
+    refusal answers (a refusal does not name the package: its id was only claimed)."""
+    pid = receipt.package_id or package_id or ""
     with store.write() as conn:
         if receipt.status == "refused" and receipt.refusal is not None:
             conn.execute(

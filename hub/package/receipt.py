@@ -138,3 +138,20 @@ def verify(
             code="receipt.package",
         )
     return r, signed
+
+
+def receipt_name(file: str, r: Receipt) -> str:
+    """Where a drop's receipt is left: named by the package id (unique; a drop again gets the
+    same bytes), so tonight's ``night.zip`` never overwrites yesterday's receipt.  A refusal
+    is named by the file and its bytes' digest: the id of a package that failed its checks
+    is only claimed, and a forged one must not replace the receipt of the real one."""
+    if r.status == "processed" and r.package_id:
+        return f"{r.package_id}.receipt"
+    return f"{file}.{r.package_sha256[:12]}.receipt"
+
+
+def drop_receipt_names(package_id: str, file: str, sha256: str) -> list[str]:
+    """Where the node that took a dropped package left its receipt, as the sender looks for
+    it (``receipt_name`` seen from the other side): processed, by the package id; refused,
+    by the file's name and its bytes' digest."""
+    return [f"{package_id}.receipt", f"{file}.{sha256[:12]}.receipt"]
