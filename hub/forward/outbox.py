@@ -39,6 +39,7 @@ from hub.store.models import (
     CurrentRecord,
     ForwardItem,
     ForwardRun,
+    ForwardTarget,
     RecordVersion,
     SyncRun,
     table,
@@ -46,6 +47,7 @@ from hub.store.models import (
 
 CUR, VER, RUN = table(CurrentRecord), table(RecordVersion), table(SyncRun)
 ITEM, FRUN, CONF = table(ForwardItem), table(ForwardRun), table(Conflict)
+TGT = table(ForwardTarget)
 NOT_HELD = ("rejected", "quarantined")  # the target's verdicts that leave it without the record
 BATCH = 5000  # ids per query
 
@@ -61,9 +63,15 @@ class Change:
 
 def _waiting(target: str) -> Any:
     """Finished runs (done, failed or interrupted: what they committed stands) that the
-    target has not looked at yet."""
+    target has not looked at yet: above its watermark, and without a forward_run row."""
     seen = exists().where(FRUN.c.target == target, FRUN.c.run_id == RUN.c.id)
-    return and_(RUN.c.status != "running", ~seen)
+    return and_(RUN.c.id > through(target), RUN.c.status != "running", ~seen)
+
+
+def through(target: str) -> Any:
+    """The target's watermark: every run up to it was looked at (0 before the first)."""
+    mark = select(TGT.c.runs_through).where(TGT.c.name == target).scalar_subquery()
+    return func.coalesce(mark, 0)
 
 
 def pending_runs(conn: Connection, target: str) -> list[int]:

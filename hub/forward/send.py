@@ -139,7 +139,7 @@ def _pass(cfg: NodeConfig, store: Store, name: str, who: str) -> Pass:
         later = refresh(cfg, store, name)
         done.answered, done.refreshed = later.answered, later.refreshed
     except HubError as exc:  # the pass delivered what it had: a failed question waits
-        log.warning("asking %s about held records failed: %s", name, exc)
+        log.warning("looking for %s's receipts since failed: %s", name, exc)
     return done
 
 
@@ -232,3 +232,4 @@ def _looked_at(store: Store, name: str, runs: list[int], packages: list[str]) ->
         insert_ignore(
             conn, FRUN, [{"target": name, "run_id": r, "package_id": last, "at": now} for r in runs]
         )
+        target.prune_runs(conn, name, now)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, exists, func, or_, select, update
 
-from hub.forward.outbox import FRUN, ITEM
+from hub.forward.outbox import FRUN, ITEM, RUN
 from hub.sections import ForwardSection
 from hub.store import audit
 from hub.store import lease as lease_of
@@ -100,6 +100,34 @@ def record(
     return state(store, name)
 
 
+SETTLED = timedelta(hours=1)  # a run started this long ago has its id's place settled
+
+
+def prune_runs(conn: Connection, name: str, now: datetime) -> int:
+    """Move target ``name``'s watermark up over the runs it has looked at and drop their
+    forward_run rows (there is one per run per target; a node running for years would keep
+    them all).  The watermark stops below the first run not looked at or still running, and
+    at the newest run started at least ``SETTLED`` ago: a run whose id was taken earlier but
+    whose row is not visible yet (another process's uncommitted insert) is never passed
+    over.  Gaps in the ids (an insert rolled back) are passed once that old.  In the
+    caller's transaction; returns the new watermark."""
+    old = int(conn.execute(select(T.c.runs_through).where(T.c.name == name)).scalar() or 0)
+    seen = exists().where(FRUN.c.target == name, FRUN.c.run_id == RUN.c.id)
+    gap = conn.execute(
+        select(func.min(RUN.c.id)).where(RUN.c.id > old, or_(RUN.c.status == "running", ~seen))
+    ).scalar()
+    settled = conn.execute(
+        select(func.max(RUN.c.id)).where(RUN.c.id > old, RUN.c.started_at <= now - SETTLED)
+    ).scalar()
+    new = old if settled is None else int(settled)
+    if gap is not None:
+        new = min(new, int(gap) - 1)
+    if new > old:
+        conn.execute(update(T).where(T.c.name == name).values(runs_through=new))
+        conn.execute(FRUN.delete().where(FRUN.c.target == name, FRUN.c.run_id <= new))
+    return max(new, old)
+
+
 def forget(store: Store, name: str, actor: str) -> dict[str, int]:
     """Forget what target ``name`` was sent: every current record goes to it again at the
     next pass (as an add; what it holds already it answers as a duplicate).  For a target
@@ -108,7 +136,11 @@ def forget(store: Store, name: str, actor: str) -> dict[str, int]:
     with store.write() as conn:
         items = conn.execute(ITEM.delete().where(ITEM.c.target == name)).rowcount
         runs = conn.execute(FRUN.delete().where(FRUN.c.target == name)).rowcount
-        conn.execute(update(T).where(T.c.name == name).values(failures=0, open_until=None))
-        done = {"records_forgotten": int(items or 0), "runs_forgotten": int(runs or 0)}
+        through = conn.execute(select(T.c.runs_through).where(T.c.name == name)).scalar() or 0
+        below = conn.execute(select(func.count()).where(RUN.c.id <= through)).scalar() or 0
+        conn.execute(
+            update(T).where(T.c.name == name).values(failures=0, open_until=None, runs_through=0)
+        )
+        done = {"records_forgotten": int(items or 0), "runs_forgotten": int(runs or 0) + below}
         audit.append(conn, actor, "forward.reset", name, done)
     return done

@@ -1,6 +1,6 @@
 """The tables of forwarding (design §2 step 8): each target's breaker and lease, the runs
 already looked at for it, and what it holds of each record with the verdict it gave.
-Migration 0011."""
+Migrations 0011 and 0017."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class ForwardTarget(Base):
     last_success: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # every run up to this id was looked at; their forward_run rows are pruned (0017)
+    runs_through: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ForwardRun(Base):
