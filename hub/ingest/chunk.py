@@ -1,10 +1,13 @@
 """The shapes one chunk of reconcile works with: an item in, a key's current row, a
-candidate version, the rows a chunk writes (in the column order of the *_COLS), the result."""
+candidate version, the rows a chunk writes (in the column order of the *_COLS: a held
+record's row and the entity claims of new versions are built here), the result."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from hub.ingest.outcome import Counts, Verdict
 from hub.reconcile.decide import State
@@ -124,3 +127,37 @@ class ChunkResult:
     verdicts: list[Verdict]
     counts: Counts
     released: list[Verdict] = field(default_factory=list)
+
+
+def hold_row(c: Cand, parent_key: str, run_id: int) -> tuple[Any, ...]:
+    """The hold row (HOLD_COLS, less its times) of candidate ``c`` waiting for its parent."""
+    raw = c.item.raw
+    # the canonical content, not raw.fields: a record prepared in the validating process
+    # comes without its fields, and the envelope must not depend on where it was prepared
+    fields = orjson.loads(c.p.content)
+    envelope = {"dataset": raw.dataset, "op": raw.op, "key": raw.key, "record": fields}
+    return (
+        run_id,
+        c.item.source,
+        c.item.raw_sha256,
+        c.item.index,
+        c.plan.dataset,
+        c.key,
+        c.plan.parent,
+        parent_key,
+        c.hash,
+        orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS).decode(),
+        "held",
+    )
+
+
+def claims_of(out: Out, ids: list[int]) -> list[tuple[Any, ...]]:
+    """Entity claims (credit code, role, source, data set) of the new versions."""
+    claims: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for row, vid, p in zip(out.versions, ids, out.preps, strict=True):
+        for code, role, name in p.claims:
+            k = (code, role, row[8], row[1])
+            old = claims.get(k)
+            if old is None or old[6] <= row[7]:  # one row per key: the newest wins
+                claims[k] = (*k, name, vid, row[7])
+    return list(claims.values())

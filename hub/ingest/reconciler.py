@@ -29,6 +29,8 @@ from hub.ingest.chunk import (
     Cur,
     Item,
     Out,
+    claims_of,
+    hold_row,
 )
 from hub.ingest.known import (
     by_sender_key,
@@ -157,7 +159,7 @@ class Reconciler:
             ):
                 if (ds, c.key, c.hash) not in waiting:  # the same record held again: one row
                     waiting.add((ds, c.key, c.hash))
-                    out.holds.append(self._hold_row(c, pk))
+                    out.holds.append(hold_row(c, pk, self.run_id))
                 return Verdict(
                     it.index,
                     Outcome.HELD,
@@ -208,26 +210,6 @@ class Reconciler:
         how = str.__str__(placement)  # a StrEnum member is its value
         return Verdict(it.index, Outcome.ACCEPTED, ds, c.key, version_no, message=how)
 
-    def _hold_row(self, c: Cand, parent_key: str) -> tuple[Any, ...]:
-        raw = c.item.raw
-        # the canonical content, not raw.fields: a record prepared in the validating process
-        # comes without its fields, and the envelope must not depend on where it was prepared
-        fields = orjson.loads(c.p.content)
-        envelope = {"dataset": raw.dataset, "op": raw.op, "key": raw.key, "record": fields}
-        return (
-            self.run_id,
-            c.item.source,
-            c.item.raw_sha256,
-            c.item.index,
-            c.plan.dataset,
-            c.key,
-            c.plan.parent,
-            parent_key,
-            c.hash,
-            orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS).decode(),
-            "held",
-        )
-
     # -- writing -----------------------------------------------------------------------------
     def _write(self, db: Bulk, out: Out, cur: dict[Any, Cur]) -> None:
         now = db.when(self.now)
@@ -261,7 +243,7 @@ class Reconciler:
         db.upsert(
             "entity_claim",
             CLAIM_COLS,
-            self._claims(out, ids),
+            claims_of(out, ids),
             CLAIM_COLS[:4],
             where="entity_claim.data_timestamp <= excluded.data_timestamp",
         )
@@ -269,17 +251,6 @@ class Reconciler:
             "conflict", CONFLICT_COLS, [(*c, "open", now) for c in out.conflicts], ignore=True
         )
         db.insert("sighting", SIGHTING_COLS, [(*x, now) for x in out.sightings], ignore=True)
-
-    def _claims(self, out: Out, ids: list[int]) -> list[tuple[Any, ...]]:
-        """Entity claims (credit code, role, source, data set) of the new versions."""
-        claims: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for row, vid, p in zip(out.versions, ids, out.preps, strict=True):
-            for code, role, name in p.claims:
-                k = (code, role, row[8], row[1])
-                old = claims.get(k)
-                if old is None or old[6] <= row[7]:  # one row per key: the newest wins
-                    claims[k] = (*k, name, vid, row[7])
-        return list(claims.values())
 
     # -- holds -------------------------------------------------------------------------------
     def _release(self, db: Bulk, parent_keys: list[tuple[str, str]]) -> list[Verdict]:
