@@ -254,3 +254,86 @@ class TestHttpPullContract(PullContract):
         assert all(
             r["batch"].startswith(f"{self.url}/api/t_xiangmu?since=") for r in self.api.receipts
         )
+
+
+@pytest.fixture
+def https_peer(tmp_path: Path) -> Iterator[str]:
+    """An HTTPS server on loopback with a self-signed certificate, refusing every package."""
+    import datetime as dt
+    import http.server
+    import ipaddress
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    pem = tmp_path / "peer.TEST-ONLY.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(422)
+            self.send_header("Content-Length", "7")
+            self.end_headers()
+            self.wfile.write(b"refused")
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Refuse)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pem)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_tls_is_verified_unless_switched_off(tmp_path: Path, https_peer: str) -> None:
+    """The TLS context is built once per process and shared by every client: a certificate
+    nobody vouches for is still refused, and ``verify_tls = false`` still reaches the peer."""
+    from hub.errors import RetryableError
+    from hub.sources import open_upstream
+
+    for verify in (True, True, False):  # the second client reuses the first one's context
+        cfg, store = _sender(tmp_path, https_peer, verify_tls=verify, max_attempts=1)
+        store.dispose()
+        with open_upstream(cfg) as adapter:
+            if verify:
+                with pytest.raises(RetryableError, match="CERTIFICATE_VERIFY_FAILED"):
+                    adapter.push("p.zip", b"PK")
+            else:
+                got = adapter.push("p.zip", b"PK")
+                assert (got.delivered, got.status, got.detail) == (False, "422 refused", "refused")

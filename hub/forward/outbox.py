@@ -165,7 +165,7 @@ def changes(
         )
         if datasets:
             q = q.where(VER.c.dataset.in_(datasets))
-        rows.update(((r.dataset, r.business_key), r) for r in conn.execute(q))
+        rows.update(((r[0], r[1]), r) for r in conn.execute(q).all())
     again = sorted(_resolved(conn, target, datasets) - rows.keys())
     for i in range(0, len(again), BATCH):
         q = (
@@ -173,17 +173,19 @@ def changes(
             .outerjoin(ITEM, _sent(target))
             .where(key_in(CUR.c.dataset, CUR.c.business_key, again[i : i + BATCH]))
         )
-        rows.update(((r.dataset, r.business_key), r) for r in conn.execute(q))
+        rows.update(((r[0], r[1]), r) for r in conn.execute(q).all())
     rank = _parents_first()
     out: list[Change] = []
+    # rows by position (the order of _COLS): 95,804 rows took 1.0-1.25 s by attribute name,
+    # 0.73-0.96 s so
     for k in sorted(rows, key=lambda k: (rank.get(k[0], 0), k)):
-        r = rows[k]
-        if r.conflict:
+        _, _, version_id, content_hash, deleted, conflict, op, sent_hash, outcome = rows[k]
+        if conflict:
             continue  # held back until somebody resolves it
-        held = r.op is not None and r.outcome not in NOT_HELD
-        op = decide(bool(r.deleted), r.content_hash, r.op, r.sent_hash, held)
-        if op is not None:
-            out.append(Change(k[0], k[1], op, int(r.version_id), r.content_hash))
+        held = op is not None and outcome not in NOT_HELD
+        send = decide(bool(deleted), content_hash, op, sent_hash, held)
+        if send is not None:
+            out.append(Change(k[0], k[1], send, int(version_id), content_hash))
     return out
 
 
