@@ -2,9 +2,11 @@
 
 Taking the lease is one UPDATE, judged by the *database's* clock (``CURRENT_TIMESTAMP``), not
 the processes' own: it matches when the lease has run out or is already the caller's, and a
-new holder gets epoch + 1.  The epoch is a fencing token: a leader that stalled (a long GC
-pause, a suspended VM) and lost its lease finds, at its next check, that the epoch moved on,
-and stops leading; work it still starts is refused by ``still_leads``.  Session advisory
+new holder gets epoch + 1.  A holder that is a process of this machine no longer running
+(``hub.store.lease.gone``: a `hub serve` killed and started again) is taken over at once.
+The epoch is a fencing token: a leader that stalled (a long GC pause, a suspended VM) and
+lost its lease finds, at its next check, that the epoch moved on, and stops leading; work
+it still starts is refused by ``still_leads``.  Session advisory
 locks are not used: behind a connection pool a returned connection keeps such a lock for
 its next user, and a recycled one drops it without telling anybody.
 """
@@ -17,6 +19,7 @@ from sqlalchemy import Connection, or_, select, update
 
 from hub.store.dbclock import db_now
 from hub.store.engine import Store, utc
+from hub.store.lease import gone
 from hub.store.models import Leader, table
 from hub.store.upsert import insert_ignore
 
@@ -29,12 +32,12 @@ def acquire(store: Store, name: str, who: str, seconds: float) -> int | None:
         insert_ignore(conn, L, [{"name": name, "epoch": 0}])
         mine = conn.execute(select(L.c.holder, L.c.expires_at).where(L.c.name == name)).one()
         renewing = mine.holder == who
+        free = or_(L.c.holder == who, L.c.expires_at.is_(None), L.c.expires_at < db_now(conn))
+        if not renewing and gone(mine.holder):  # a dead process of this machine: at once
+            free = or_(free, L.c.holder == mine.holder)
         got = conn.execute(
             update(L)
-            .where(
-                L.c.name == name,
-                or_(L.c.holder == who, L.c.expires_at.is_(None), L.c.expires_at < db_now(conn)),
-            )
+            .where(L.c.name == name, free)
             .values(
                 holder=who,
                 expires_at=db_now(conn, seconds),
