@@ -21,7 +21,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ def main() -> int:
     ap.add_argument("--package", type=int, default=5000, help="records per package (max_records)")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.scratch import scratch
     from hub.config import NodeConfig, SigningSection, StoreSection, TrustSection
     from hub.forward import forward
     from hub.generate.batch import write_batch
@@ -43,7 +43,7 @@ def main() -> int:
     from hub.sections import ForwardSection
     from hub.store.engine import open_store
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-cascade-"))
+    tmp = scratch("bench-cascade-")
     now = datetime.now(UTC)
     county_code, province_code = "12350121MB0200002L", "12350000MB0100001C"
     for name, code in (("county", county_code), ("province", province_code)):

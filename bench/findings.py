@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 
 def one_round(args: argparse.Namespace) -> tuple[float, float, float, int]:
     """(ingest, findings of the run, everything) seconds and the findings opened, printed."""
+    from bench.scratch import scratch
     from hub.config import NodeConfig, StoreSection
     from hub.generate.batch import write_batch
     from hub.generate.generator import Generator
@@ -32,7 +32,7 @@ def one_round(args: argparse.Namespace) -> tuple[float, float, float, int]:
     from hub.store.engine import open_store
     from hub.supervise.findings import check
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-findings-"))
+    tmp = scratch("bench-findings-")
     url = f"sqlite:///{tmp / 'hub.db'}"
     if args.pg:
         from bench.pg import fresh_database

@@ -113,7 +113,7 @@ def run_dlt(path: Path, url: str) -> int:
     else:
         # dlt insists on a password; the local server trusts loopback, so any will do
         dest = dlt.destinations.postgres(credentials=url.replace("postgres@", "postgres:bench@"))
-    workdir = tempfile.mkdtemp(prefix="dlt-")
+    workdir = tempfile.mkdtemp(prefix="dlt-", dir=path.parent)  # in the bench's scratch
     pipe = dlt.pipeline(
         pipeline_name=f"bench_{uuid.uuid4().hex[:8]}",
         destination=dest,
@@ -215,7 +215,9 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    from bench.scratch import scratch
+
+    tmp = scratch("bench-ingest-")
     file = tmp / "batch.jsonl"
     make_file(file, args.records, args.seed)
     mb = file.stat().st_size / 1e6

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -154,7 +153,9 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from ingest import make_file
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    from bench.scratch import scratch
+
+    tmp = scratch("bench-floor-")
     file = tmp / "batch.jsonl"
     make_file(file, args.records, args.seed)
     rows = hub_rows(file)

@@ -16,7 +16,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,13 +34,14 @@ def main() -> int:
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from bench.pg import fresh_database
+    from bench.scratch import scratch
     from hub.config import NodeConfig, StoreSection
     from hub.generate.batch import jsonl_bytes
     from hub.generate.generator import Generator
     from hub.store.engine import open_store
     from hub.work import counts, enqueue
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    tmp = scratch("bench-workers-")
     per_file = max(1, args.records // 71 // args.files)
     g = Generator(seed=17)
     batches = [jsonl_bytes(g.batch(per_file)) for _ in range(args.files)]
