@@ -180,7 +180,7 @@ class FilesAdapter(Adapter):
             with os.fdopen(fd, "rb") as fh:
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     continue
-                return fh.read(MAX_RECEIPT + 1)[:MAX_RECEIPT]
+                return fh.read(MAX_RECEIPT)
         return None
 
 

@@ -60,7 +60,7 @@ class Pass:
     packages: list[Sent] = field(default_factory=list)
     error: str | None = None
     refreshed: dict[str, int] = field(default_factory=dict)  # held lines asked about again
-    answered: dict[str, int] = field(default_factory=dict)  # verdicts of receipts come later
+    answered: dict[str, int] = field(default_factory=dict)  # verdicts of receipts that came later
 
     def as_dict(self) -> dict[str, object]:
         return {

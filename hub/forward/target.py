@@ -6,6 +6,7 @@ that dies leaves a lease that simply runs out).  The circuit breaker counts the 
 failed packages in a row; at ``breaker_failures`` it opens for ``breaker_minutes``, and the
 next pass after that is one try (half open): a success closes it, a failure opens it again.
 Being in the database, the breaker is the same for every process, not one process's memory.
+The target's row also keeps the watermark of runs looked at (``prune_runs``).
 """
 
 from __future__ import annotations

@@ -53,6 +53,9 @@ class Leadership(threading.Thread):
             except HubError as exc:  # the store is busy: try again at the next turn
                 log.warning("leader lease: %s", exc)
                 epoch = self.epoch
+            except Exception:  # a lost connection must not end leadership silently
+                log.exception("leader lease: the store could not be asked; trying again")
+                epoch = self.epoch
             if epoch is not None and self.scheduler is None:
                 log.info("leading the schedules (epoch %d)", epoch)
                 s = Scheduler(self.cfg, self.store)
